@@ -1,0 +1,46 @@
+# ssekit: `make run` starts the demo server, `make test` runs every suite.
+GO        ?= go
+ADDR      ?= 127.0.0.1:8844
+GOROOT    := $(shell $(GO) env GOROOT)
+WASM      := www/ssekit.wasm
+WASM_EXEC := www/wasm_exec.js
+GOFILES   := $(shell find sdk wasm -name '*.go' -not -name '*_test.go') go.mod go.sum
+
+.PHONY: all build wasm run test vet unit e2e deps clean
+
+all: build
+
+build: wasm
+	$(GO) build ./...
+
+## wasm: build the SDK to www/ssekit.wasm and copy wasm_exec.js beside it.
+wasm: $(WASM) $(WASM_EXEC)
+
+$(WASM): $(GOFILES)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+
+$(WASM_EXEC): $(GOROOT)/lib/wasm/wasm_exec.js
+	cp $< $@
+
+## run: build the wasm and serve the demo and the API on $(ADDR).
+run: wasm
+	$(GO) run ./server/cmd/ssekit-server -addr $(ADDR) -www www
+
+## test: vet, unit tests under -race, the wasm build, and the browser suite.
+test: deps vet unit wasm e2e
+
+deps:
+	@scripts/ensure-deps.sh chromium
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./sdk/... ./wasm/...
+
+unit:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+e2e: wasm
+	$(GO) test -race -count=1 -timeout 10m ./e2e/...
+
+clean:
+	rm -f $(WASM) $(WASM_EXEC)

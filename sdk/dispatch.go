@@ -1,0 +1,92 @@
+package sdk
+
+import "sync"
+
+// Handler receives an event. An error it returns goes to the client's error
+// listeners and never stops dispatch to the other handlers.
+type Handler func(Event) error
+
+// registry holds handlers by event type. Handlers for EventAny see every
+// event that reaches the client.
+type registry struct {
+	mu     sync.Mutex
+	next   int
+	byType map[string][]entry
+}
+
+type entry struct {
+	id int
+	fn Handler
+}
+
+func newRegistry() *registry {
+	return &registry{byType: make(map[string][]entry)}
+}
+
+// add registers fn for typ and returns a function that removes it. first is
+// true when typ had no handler before (the browser layer then starts
+// listening for it).
+func (r *registry) add(typ string, fn Handler) (remove func(), first bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next++
+	id := r.next
+	first = len(r.byType[typ]) == 0
+	r.byType[typ] = append(r.byType[typ], entry{id: id, fn: fn})
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		list := r.byType[typ]
+		for i, e := range list {
+			if e.id == id {
+				r.byType[typ] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(r.byType[typ]) == 0 {
+			delete(r.byType, typ)
+		}
+	}, first
+}
+
+// types lists the event types that have handlers.
+func (r *registry) types() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.byType))
+	for t := range r.byType {
+		out = append(out, t)
+	}
+	return out
+}
+
+// dispatch calls the handlers of ev.Type, then the EventAny handlers, in
+// registration order, and returns the errors they reported. A handler
+// added or removed during dispatch takes effect from the next event.
+func (r *registry) dispatch(ev Event) []error {
+	r.mu.Lock()
+	list := append([]entry(nil), r.byType[ev.Type]...)
+	if ev.Type != EventAny {
+		list = append(list, r.byType[EventAny]...)
+	}
+	r.mu.Unlock()
+	var errs []error
+	for _, e := range list {
+		if err := e.fn(ev); err != nil {
+			errs = append(errs, &HandlerError{Event: ev, Err: err})
+		}
+	}
+	return errs
+}
+
+// HandlerError is a handler's failure, with the event it failed on.
+type HandlerError struct {
+	Event Event
+	Err   error
+}
+
+func (e *HandlerError) Error() string {
+	return "ssekit/sdk: handler for " + e.Event.Type + " failed: " + e.Err.Error()
+}
+
+func (e *HandlerError) Unwrap() error { return e.Err }

@@ -1,0 +1,175 @@
+// Command ssekit-server runs the ssekit SSE hub: the HTTP API, the demos
+// and the static files of www/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/handlers"
+
+	"github.com/ssekit/ssekit/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "ssekit-server:", err)
+		os.Exit(1)
+	}
+}
+
+// flags are the command line; every flag also reads SSEKIT_<NAME>.
+type flags struct {
+	addr, www, corsOrigins, logLevel        string
+	heartbeat, retry, writeTimeout          time.Duration
+	historyTTL, maxStreamDur, wordsInterval time.Duration
+	drainTimeout                            time.Duration
+	queueSize, maxTopics, maxConns          int
+	maxConnsPerClient, historySize          int
+	maxBody                                 int64
+}
+
+func parseFlags(args []string) (*flags, error) {
+	f := &flags{}
+	fs := flag.NewFlagSet("ssekit-server", flag.ContinueOnError)
+	str := func(p *string, name, def, usage string) { fs.StringVar(p, name, def, usage) }
+	dur := func(p *time.Duration, name string, def time.Duration, usage string) {
+		fs.DurationVar(p, name, def, usage)
+	}
+	num := func(p *int, name string, def int, usage string) { fs.IntVar(p, name, def, usage) }
+	str(&f.addr, "addr", "127.0.0.1:8844", "listen address")
+	str(&f.www, "www", "./www", "directory of static files (demo pages, SDK); empty = none")
+	str(&f.corsOrigins, "cors-origins", "", "comma-separated origins allowed cross-origin; empty = same origin only")
+	str(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	dur(&f.heartbeat, "heartbeat", 15*time.Second, "interval of the comment heartbeat on every stream")
+	dur(&f.retry, "retry", 3*time.Second, "reconnection delay announced to clients (retry: field)")
+	dur(&f.writeTimeout, "write-timeout", 10*time.Second, "deadline of each write to a stream")
+	dur(&f.historyTTL, "history-ttl", 0, "age after which history is dropped; 0 = no age limit")
+	dur(&f.maxStreamDur, "max-stream-duration", 0, "end streams after this long with a reconnect event; 0 = never")
+	dur(&f.wordsInterval, "words-interval", time.Second, "pace of the /sse/words demo")
+	dur(&f.drainTimeout, "drain-timeout", 5*time.Second, "how long shutdown waits for streams to end")
+	num(&f.queueSize, "queue-size", 1024, "frames queued per stream before it is dropped as slow")
+	num(&f.maxTopics, "max-topics", 64, "topics per stream")
+	num(&f.maxConns, "max-conns", 10000, "open streams in total (503 beyond)")
+	num(&f.maxConnsPerClient, "max-conns-per-client", 16, "open streams per client id (429 beyond)")
+	num(&f.historySize, "history-size", 10000, "events kept for Last-Event-ID replay")
+	fs.Int64Var(&f.maxBody, "max-body", 64<<10, "publish body limit in bytes (413 beyond)")
+
+	fs.VisitAll(func(fl *flag.Flag) { fl.Usage += fmt.Sprintf(" [$%s]", envName(fl.Name)) })
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: ssekit-server [flags]\nEvery flag can also be set by the environment variable shown in brackets.")
+		fs.PrintDefaults()
+	}
+	// Environment first, so the command line wins.
+	var envErr error
+	fs.VisitAll(func(fl *flag.Flag) {
+		if v, ok := os.LookupEnv(envName(fl.Name)); ok && envErr == nil {
+			if err := fl.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("$%s: %w", envName(fl.Name), err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return f, nil
+}
+
+func envName(flagName string) string {
+	return "SSEKIT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func run(args []string) error {
+	f, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	hub, err := server.New(
+		server.WithLogger(logger),
+		server.WithHeartbeat(f.heartbeat),
+		server.WithRetry(f.retry),
+		server.WithWriteTimeout(f.writeTimeout),
+		server.WithQueueSize(f.queueSize),
+		server.WithMaxTopics(f.maxTopics),
+		server.WithMaxConns(f.maxConns),
+		server.WithMaxConnsPerClient(f.maxConnsPerClient),
+		server.WithHistory(f.historySize, f.historyTTL),
+		server.WithMaxStreamDuration(f.maxStreamDur),
+		server.WithWordsInterval(f.wordsInterval),
+		server.WithMaxBody(f.maxBody),
+		server.WithCORSOrigins(splitCSV(f.corsOrigins)),
+		server.WithStatic(f.www),
+	)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handlers.CombinedLoggingHandler(os.Stderr, hub.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("ssekit-server listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()+"/"))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining streams")
+	dctx, cancel := context.WithTimeout(context.Background(), f.drainTimeout)
+	defer cancel()
+	if err := hub.Drain(dctx); err != nil {
+		logger.Warn("drain incomplete", slog.String("error", err.Error()))
+	}
+	if err := srv.Shutdown(dctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// splitCSV splits a comma-separated flag value, dropping empty items.
+func splitCSV(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// targetKind says who an event is for.
+type targetKind uint8
+
+const (
+	toAll targetKind = iota
+	toClient
+	toTopic
+)
+
+// target addresses an event: everyone, one client id, or one topic.
+type target struct {
+	kind targetKind
+	name string
+}
+
+// entry is one published event as kept in history: encoded once, shared by
+// every stream that delivers or replays it.
+type entry struct {
+	seq   uint64
+	id    string
+	at    time.Time
+	to    target
+	frame []byte
+}
+
+// history is a bounded, in-memory ring of published events, ordered by
+// seq. It is not safe for concurrent use; the hub guards it.
+type history struct {
+	epoch string
+	ring  []entry
+	head  int // index of the oldest entry
+	n     int
+	ttl   time.Duration
+	ids   map[string]uint64 // publisher-given ids still in the ring
+	last  uint64            // seq of the newest event ever added
+}
+
+func newHistory(size int, ttl time.Duration, now time.Time) *history {
+	return &history{
+		// The epoch makes ids unique across restarts of a memory history.
+		epoch: strconv.FormatInt(now.UnixMilli(), 36),
+		ring:  make([]entry, size),
+		ttl:   ttl,
+		ids:   make(map[string]uint64),
+	}
+}
+
+// nextID reserves the next sequence number and its wire id.
+func (h *history) nextID() (uint64, string) {
+	seq := h.last + 1
+	return seq, h.epoch + "-" + strconv.FormatUint(seq, 10)
+}
+
+// add appends e (whose seq came from nextID), evicting the oldest entry when
+// full.
+func (h *history) add(e entry, custom bool) {
+	h.last = e.seq
+	if h.n == len(h.ring) {
+		h.dropOldest()
+	}
+	h.ring[(h.head+h.n)%len(h.ring)] = e
+	h.n++
+	if custom {
+		h.ids[e.id] = e.seq
+	}
+}
+
+func (h *history) dropOldest() {
+	old := &h.ring[h.head]
+	if seq, ok := h.ids[old.id]; ok && seq == old.seq {
+		delete(h.ids, old.id)
+	}
+	*old = entry{}
+	h.head = (h.head + 1) % len(h.ring)
+	h.n--
+}
+
+// expire drops entries older than the ttl.
+func (h *history) expire(now time.Time) {
+	if h.ttl <= 0 {
+		return
+	}
+	for h.n > 0 && now.Sub(h.ring[h.head].at) > h.ttl {
+		h.dropOldest()
+	}
+}
+
+// firstSeq is the seq of the oldest retained event, or last+1 when empty.
+func (h *history) firstSeq() uint64 {
+	if h.n == 0 {
+		return h.last + 1
+	}
+	return h.ring[h.head].seq
+}
+
+// resolve turns a Last-Event-ID into a seq. ok is false when the cursor is
+// malformed, from another epoch, unknown, or older than what is retained:
+// the caller then sends a reset.
+func (h *history) resolve(cursor string) (uint64, bool) {
+	if seq, ok := h.ids[cursor]; ok {
+		return seq, true
+	}
+	epoch, num, found := strings.Cut(cursor, "-")
+	if !found || epoch != h.epoch {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || seq > h.last || seq+1 < h.firstSeq() {
+		return 0, false
+	}
+	return seq, true
+}
+
+// since calls fn for each retained entry after seq, oldest first. Seqs in
+// the ring are contiguous, so the start is found by arithmetic.
+func (h *history) since(seq uint64, fn func(*entry)) {
+	start := 0
+	if first := h.firstSeq(); seq >= first {
+		start = int(seq - first + 1)
+	}
+	for i := start; i < h.n; i++ {
+		fn(&h.ring[(h.head+i)%len(h.ring)])
+	}
+}

@@ -1,0 +1,360 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ssekit/ssekit/sdk/wire"
+)
+
+// Hub is the SSE push hub: a registry of open streams by client id and
+// topic, a bounded history for replay, and the HTTP API around them.
+type Hub struct {
+	cfg    config
+	log    *slog.Logger
+	ctx    context.Context // cancelled when the hub closes: ends every stream
+	cancel context.CancelFunc
+	met    *metrics
+	idem   *idempotency
+
+	pingFrame []byte
+
+	mu       sync.Mutex
+	all      map[*conn]struct{}
+	clients  map[string]map[*conn]struct{}
+	topics   map[string]map[*conn]struct{}
+	hist     *history
+	draining bool
+
+	streams sync.WaitGroup
+	closed  atomic.Bool
+	done    chan struct{}
+}
+
+// New builds a hub and starts its heartbeat. Close or Drain stops it.
+func New(opts ...Option) (*Hub, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		cfg:       cfg,
+		log:       cfg.logger,
+		ctx:       ctx,
+		cancel:    cancel,
+		met:       newMetrics(),
+		idem:      newIdempotency(10000, 10*time.Minute),
+		pingFrame: wire.AppendComment(nil, "ping"),
+		all:       make(map[*conn]struct{}),
+		clients:   make(map[string]map[*conn]struct{}),
+		topics:    make(map[string]map[*conn]struct{}),
+		hist:      newHistory(cfg.historySize, cfg.historyTTL, time.Now()),
+		done:      make(chan struct{}),
+	}
+	h.met.hub = h
+	go h.heartbeat()
+	return h, nil
+}
+
+// heartbeat queues one shared comment frame to every stream on one ticker,
+// so idle proxies keep the connections.
+func (h *Hub) heartbeat() {
+	t := time.NewTicker(h.cfg.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case now := <-t.C:
+			h.mu.Lock()
+			h.hist.expire(now)
+			for c := range h.all {
+				// A full queue is left alone here: the next event drops it.
+				c.offer(h.pingFrame)
+			}
+			h.mu.Unlock()
+		}
+	}
+}
+
+// controlFrame encodes a control event: typed, no id (so it never moves the
+// client's cursor), and always a JSON data line so browsers dispatch it.
+func controlFrame(typ string, payload any) []byte {
+	data, _ := json.Marshal(payload)
+	frame, _ := wire.AppendEvent(nil, wire.Event{Type: typ, Data: string(data)})
+	return frame
+}
+
+// register adds c and collects the frames it missed since cursor. reset is
+// true when the cursor could not be resumed. Doing both under one lock is
+// what makes the switch from replay to live gap-free and duplicate-free.
+func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.admit(c.clientID); err != nil {
+		return nil, false, err
+	}
+	h.all[c] = struct{}{}
+	addTo(h.clients, c.clientID, c)
+	for _, t := range c.topics {
+		addTo(h.topics, t, c)
+	}
+	if cursor == "" {
+		return nil, false, nil
+	}
+	seq, ok := h.hist.resolve(cursor)
+	if !ok {
+		return nil, true, nil
+	}
+	h.hist.since(seq, func(e *entry) {
+		if c.wants(e.to) {
+			replay = append(replay, e.frame)
+		}
+	})
+	return replay, false, nil
+}
+
+// admit checks the limits for one more stream of clientID. h.mu is held.
+func (h *Hub) admit(clientID string) error {
+	switch {
+	case h.draining:
+		return ErrDraining
+	case len(h.all) >= h.cfg.maxConns:
+		return ErrServerFull
+	case len(h.clients[clientID]) >= h.cfg.maxConnsPerID:
+		return ErrTooManyForClient
+	}
+	return nil
+}
+
+// check answers whether a stream for clientID would be admitted now, for
+// HEAD requests.
+func (h *Hub) check(clientID string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.admit(clientID)
+}
+
+func (h *Hub) unregister(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.unregisterLocked(c)
+}
+
+func (h *Hub) unregisterLocked(c *conn) {
+	if _, ok := h.all[c]; !ok {
+		return
+	}
+	delete(h.all, c)
+	removeFrom(h.clients, c.clientID, c)
+	for _, t := range c.topics {
+		removeFrom(h.topics, t, c)
+	}
+}
+
+func addTo(m map[string]map[*conn]struct{}, key string, c *conn) {
+	set := m[key]
+	if set == nil {
+		set = make(map[*conn]struct{})
+		m[key] = set
+	}
+	set[c] = struct{}{}
+}
+
+func removeFrom(m map[string]map[*conn]struct{}, key string, c *conn) {
+	set := m[key]
+	delete(set, c)
+	if len(set) == 0 {
+		delete(m, key)
+	}
+}
+
+// Published is the outcome of a publish.
+type Published struct {
+	ID        string `json:"id"`
+	Delivered int    `json:"delivered"`
+}
+
+// publish assigns an id (unless ev has one), encodes ev once, keeps it in
+// history and queues it to every stream it is for. A stream whose queue is
+// full is dropped, never waited for.
+func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
+	custom := ev.ID != ""
+	h.mu.Lock()
+	if h.draining {
+		h.mu.Unlock()
+		return Published{}, ErrDraining
+	}
+	seq, id := h.hist.nextID()
+	if !custom {
+		ev.ID = id
+	}
+	frame, err := wire.AppendEvent(make([]byte, 0, 64+len(ev.Data)), ev)
+	if err != nil {
+		h.mu.Unlock()
+		return Published{}, fmt.Errorf("%w: %w", ErrBadEvent, err)
+	}
+	now := time.Now()
+	h.hist.expire(now)
+	h.hist.add(entry{seq: seq, id: ev.ID, at: now, to: to, frame: frame}, custom)
+
+	var slow []*conn
+	delivered := 0
+	deliver := func(c *conn) {
+		if c.offer(frame) {
+			delivered++
+		} else {
+			slow = append(slow, c)
+		}
+	}
+	switch to.kind {
+	case toAll:
+		for c := range h.all {
+			deliver(c)
+		}
+	case toClient:
+		for c := range h.clients[to.name] {
+			deliver(c)
+		}
+	case toTopic:
+		for c := range h.topics[to.name] {
+			deliver(c)
+		}
+	}
+	for _, c := range slow {
+		h.unregisterLocked(c)
+	}
+	h.mu.Unlock()
+
+	for _, c := range slow {
+		h.met.slowDrops.Inc()
+		h.log.LogAttrs(h.ctx, slog.LevelWarn, "slow client dropped",
+			slog.String("client", c.clientID), slog.String("remote", c.remote), slog.Int("queue", cap(c.queue)))
+		c.end("slow", nil)
+	}
+	h.met.published.Inc()
+	h.met.delivered.Add(float64(delivered))
+	return Published{ID: ev.ID, Delivered: delivered}, nil
+}
+
+// Disconnect ends every stream of clientID with an end event and reports
+// how many there were.
+func (h *Hub) Disconnect(clientID string) int {
+	h.mu.Lock()
+	var victims []*conn
+	for c := range h.clients[clientID] {
+		victims = append(victims, c)
+		h.unregisterLocked(c)
+	}
+	h.mu.Unlock()
+	frame := controlFrame("end", map[string]string{"reason": "disconnected"})
+	for _, c := range victims {
+		c.end("disconnected", frame)
+	}
+	return len(victims)
+}
+
+// ClientInfo describes one open stream for the admin listing.
+type ClientInfo struct {
+	ClientID   string    `json:"clientId"`
+	Topics     []string  `json:"topics"`
+	Since      time.Time `json:"connectedSince"`
+	QueueDepth int       `json:"queueDepth"`
+}
+
+// Clients lists the open streams, sorted by client id then age.
+func (h *Hub) Clients() []ClientInfo {
+	h.mu.Lock()
+	out := make([]ClientInfo, 0, len(h.all))
+	for c := range h.all {
+		topics := c.topics
+		if topics == nil {
+			topics = []string{}
+		}
+		out = append(out, ClientInfo{ClientID: c.clientID, Topics: topics, Since: c.since, QueueDepth: len(c.queue)})
+	}
+	h.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ClientID != out[j].ClientID {
+			return out[i].ClientID < out[j].ClientID
+		}
+		return out[i].Since.Before(out[j].Since)
+	})
+	return out
+}
+
+// Conns reports the number of open streams.
+func (h *Hub) Conns() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.all)
+}
+
+// Drain stops admitting streams and publishes, asks every open stream to
+// come back elsewhere (a reconnect event with a short retry), and waits for
+// the streams to end or ctx to expire. Call it before http.Server.Shutdown.
+func (h *Hub) Drain(ctx context.Context) error {
+	h.mu.Lock()
+	h.draining = true
+	victims := make([]*conn, 0, len(h.all))
+	for c := range h.all {
+		victims = append(victims, c)
+		h.unregisterLocked(c)
+	}
+	h.mu.Unlock()
+	frame := h.reconnectFrame("drain")
+	for _, c := range victims {
+		c.end("drain", frame)
+	}
+	waited := make(chan struct{})
+	go func() { h.streams.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+	}
+	h.Close()
+	if ctx.Err() != nil {
+		return fmt.Errorf("ssekit/server: drain: %w", ctx.Err())
+	}
+	return nil
+}
+
+// reconnectFrame tells a client the close is on purpose: a short retry so
+// the browser comes back at once, and a reconnect event saying why.
+func (h *Hub) reconnectFrame(reason string) []byte {
+	ms := h.cfg.shortRetry.Milliseconds()
+	frame := wire.AppendRetry(nil, h.cfg.shortRetry)
+	return append(frame, controlFrame("reconnect", map[string]any{"reason": reason, "retry": ms})...)
+}
+
+// Close ends every stream at once and stops the heartbeat.
+func (h *Hub) Close() error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+	h.cancel()
+	close(h.done)
+	return nil
+}
+
+// Ready reports whether the hub accepts new streams and publishes.
+func (h *Hub) Ready() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.draining {
+		return ErrDraining
+	}
+	return nil
+}
+
+var errClosed = errors.New("ssekit/server: hub closed")

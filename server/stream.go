@@ -1,0 +1,242 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ssekit/ssekit/sdk/wire"
+)
+
+// maxCursor bounds the Last-Event-ID the hub tries to resolve; longer
+// cursors are treated as unknown (a reset), never as an error.
+const maxCursor = 256
+
+// streamRequest is a validated request to open a stream.
+type streamRequest struct {
+	clientID string
+	topics   []string
+	cursor   string
+}
+
+// parseStream validates a connect request. An empty id gets a fresh UUID.
+func (h *Hub) parseStream(r *http.Request, clientID string) (streamRequest, error) {
+	if clientID == "" {
+		clientID = uuid.NewString()
+	}
+	if !validName(clientID) {
+		return streamRequest{}, ErrBadClientID
+	}
+	topics, err := h.parseTopics(r.URL.Query().Get("topics"))
+	if err != nil {
+		return streamRequest{}, err
+	}
+	cursor := r.Header.Get("Last-Event-ID")
+	if cursor == "" {
+		cursor = r.URL.Query().Get("lastEventId")
+	}
+	return streamRequest{clientID: clientID, topics: topics, cursor: cursor}, nil
+}
+
+func (h *Hub) parseTopics(raw string) ([]string, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	parts := strings.Split(raw, ",")
+	if len(parts) > h.cfg.maxTopics {
+		return nil, ErrTooManyTopics
+	}
+	seen := make(map[string]bool, len(parts))
+	topics := make([]string, 0, len(parts))
+	for _, t := range parts {
+		if !validName(t) {
+			return nil, ErrBadTopic
+		}
+		if !seen[t] {
+			seen[t] = true
+			topics = append(topics, t)
+		}
+	}
+	return topics, nil
+}
+
+// validName checks client ids and topics: 1-128 of [A-Za-z0-9._:@-].
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '.', c == '_', c == ':', c == '@', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func setStreamHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Accel-Buffering", "no")
+	hd.Set("X-Content-Type-Options", "nosniff")
+}
+
+// serveStream opens a stream for req: registers it (before any byte is
+// written), sends retry + connected (+ reset or the missed events), then
+// runs the connection's single select loop.
+func (h *Hub) serveStream(w http.ResponseWriter, r *http.Request, req streamRequest) {
+	if r.Method == http.MethodHead {
+		if err := h.check(req.clientID); err != nil {
+			writeError(w, err)
+			return
+		}
+		setStreamHeaders(w)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	c := newConn(req.clientID, req.topics, h.cfg.queueSize, r.RemoteAddr, time.Now())
+	replay, reset, err := h.register(c, req.cursor)
+	if err != nil {
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "stream refused",
+			slog.String("client", req.clientID), slog.String("remote", r.RemoteAddr), slog.String("error", err.Error()))
+		writeError(w, err)
+		return
+	}
+	h.streams.Add(1)
+	defer h.streams.Done()
+	defer h.unregister(c)
+	h.met.conns.Inc()
+	defer h.met.conns.Dec()
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "stream open",
+		slog.String("client", c.clientID), slog.Any("topics", c.topics), slog.String("remote", c.remote),
+		slog.Bool("resumed", req.cursor != "" && !reset), slog.Int("replayed", len(replay)))
+
+	setStreamHeaders(w)
+	w.WriteHeader(http.StatusOK)
+	s := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout}
+
+	first := append([]byte(nil), h.firstFrame(c.clientID)...)
+	if reset {
+		h.met.resets.Inc()
+		first = append(first, controlFrame("reset", map[string]string{"reason": "cursor-unknown"})...)
+	}
+	for _, f := range replay {
+		first = append(first, f...)
+	}
+	h.met.replayed.Add(float64(len(replay)))
+	if err := s.send(first); err != nil {
+		return
+	}
+
+	var rotate <-chan time.Time
+	if h.cfg.maxStreamLife > 0 {
+		t := time.NewTimer(h.cfg.maxStreamLife)
+		defer t.Stop()
+		rotate = t.C
+	}
+	reason := "client-gone"
+	defer func() {
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "stream closed",
+			slog.String("client", c.clientID), slog.String("remote", c.remote), slog.String("reason", reason))
+	}()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-h.ctx.Done():
+			reason = "hub-closed"
+			return
+		case <-rotate:
+			reason = "rotation"
+			h.unregister(c)
+			s.drain(c.queue)
+			_ = s.send(h.reconnectFrame("rotation"))
+			return
+		case <-c.quit:
+			reason = c.reason
+			if c.final != nil {
+				s.drain(c.queue)
+				_ = s.send(c.final)
+			}
+			return
+		case f := <-c.queue:
+			if err := s.write(f); err != nil {
+				reason = "write-error"
+				return
+			}
+			// Coalesce what else is queued into the same flush.
+			for n := len(c.queue); n > 0; n-- {
+				if err := s.write(<-c.queue); err != nil {
+					reason = "write-error"
+					return
+				}
+			}
+			if err := s.flush(); err != nil {
+				reason = "write-error"
+				return
+			}
+		}
+	}
+}
+
+// firstFrame sets the client's retry and announces its id and the retry
+// (which the browser hides from scripts).
+func (h *Hub) firstFrame(clientID string) []byte {
+	ms := h.cfg.retry.Milliseconds()
+	f := wire.AppendRetry(nil, h.cfg.retry)
+	return append(f, controlFrame("connected", map[string]any{"clientId": clientID, "retry": ms})...)
+}
+
+// streamWriter writes frames with a deadline on each write and flush.
+type streamWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (s *streamWriter) deadline() error {
+	err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	if errors.Is(err, http.ErrNotSupported) {
+		return nil
+	}
+	return err
+}
+
+func (s *streamWriter) write(frame []byte) error {
+	if err := s.deadline(); err != nil {
+		return err
+	}
+	_, err := s.w.Write(frame)
+	return err
+}
+
+func (s *streamWriter) flush() error {
+	if err := s.deadline(); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+func (s *streamWriter) send(frame []byte) error {
+	if err := s.write(frame); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+// drain writes what is already queued, without waiting for more.
+func (s *streamWriter) drain(q chan []byte) {
+	for n := len(q); n > 0; n-- {
+		if s.write(<-q) != nil {
+			return
+		}
+	}
+}
