@@ -146,6 +146,19 @@ func NewTab(t testing.TB, browser context.Context) context.Context {
 	return ctx
 }
 
+// Eventually polls cond every few milliseconds until it holds or within
+// passes, and fails the test with what otherwise.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // WaitJS polls a JS expression until it is truthy.
 func WaitJS(t testing.TB, ctx context.Context, expr string) {
 	t.Helper()

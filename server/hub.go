@@ -54,7 +54,7 @@ func New(opts ...Option) (*Hub, error) {
 		cancel:    cancel,
 		met:       newMetrics(),
 		idem:      newIdempotency(10000, 10*time.Minute),
-		pingFrame: wire.AppendComment(nil, "ping"),
+		pingFrame: append(wire.AppendComment(nil, "ping"), '\n'), // its own block: dispatches nothing
 		all:       make(map[*conn]struct{}),
 		clients:   make(map[string]map[*conn]struct{}),
 		topics:    make(map[string]map[*conn]struct{}),
