@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -19,6 +21,15 @@ type conn struct {
 	endOnce sync.Once
 	final   []byte // written before closing; set before quit is closed
 	reason  string // why the hub ended the stream, for logs and metrics
+
+	// rc reaches the socket's write deadline, so kill can abort a write
+	// that is blocked on a client that does not read. nil in unit tests and
+	// once the handler has returned (the connection may serve another
+	// request then).
+	rcMu     sync.Mutex
+	rc       *http.ResponseController
+	killed   chan struct{}
+	killOnce sync.Once
 }
 
 func newConn(clientID string, topics []string, queueSize int, remote string, now time.Time) *conn {
@@ -29,6 +40,7 @@ func newConn(clientID string, topics []string, queueSize int, remote string, now
 		remote:   remote,
 		queue:    make(chan []byte, queueSize),
 		quit:     make(chan struct{}),
+		killed:   make(chan struct{}),
 	}
 }
 
@@ -51,6 +63,36 @@ func (c *conn) end(reason string, final []byte) {
 		close(c.quit)
 	})
 }
+
+// errKilled ends a stream the hub dropped as slow.
+var errKilled = errors.New("ssekit/server: stream dropped")
+
+// kill ends a slow stream at once: no final frame, and a write blocked on
+// the socket fails now instead of at its deadline, which closes the
+// connection. The writer sets its deadline before checking killed, and kill
+// closes killed before moving the deadline into the past, so whichever runs
+// second wins and no write can outlive a kill.
+func (c *conn) kill(reason string) {
+	c.end(reason, nil)
+	c.killOnce.Do(func() {
+		close(c.killed)
+		c.rcMu.Lock()
+		defer c.rcMu.Unlock()
+		if c.rc != nil {
+			_ = c.rc.SetWriteDeadline(time.Unix(1, 0))
+		}
+	})
+}
+
+// attach lets kill reach the response; detach, when the handler returns,
+// stops it.
+func (c *conn) attach(rc *http.ResponseController) {
+	c.rcMu.Lock()
+	c.rc = rc
+	c.rcMu.Unlock()
+}
+
+func (c *conn) detach() { c.attach(nil) }
 
 // wants reports whether an event for t goes to this stream.
 func (c *conn) wants(t target) bool {

@@ -16,11 +16,17 @@ import (
 
 const paySuccess = "用户支付成功"
 
+// payID validates the payid query parameter: a positive integer of 1-18
+// digits without a leading zero, so each payment has exactly one spelling.
 func payID(r *http.Request) (string, error) {
 	raw := r.URL.Query().Get("payid")
-	n, err := strconv.ParseUint(raw, 10, 63)
-	if err != nil || n == 0 || raw[0] == '0' {
+	if len(raw) == 0 || len(raw) > 18 || raw[0] == '0' {
 		return "", ErrBadPayID
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] < '0' || raw[i] > '9' {
+			return "", ErrBadPayID
+		}
 	}
 	return "pay-" + raw, nil
 }
@@ -72,66 +78,84 @@ func (h *Hub) handleWords(w http.ResponseWriter, r *http.Request) {
 	if c, err := strconv.Atoi(cursorOf(r)); err == nil && c >= 0 && c < len(words) {
 		next = c + 1
 	}
-	setStreamHeaders(w)
-	w.WriteHeader(http.StatusOK)
-	s := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout}
-	if s.send(wire.AppendRetry(nil, h.cfg.retry)) != nil {
-		return
-	}
-	t := time.NewTicker(h.cfg.wordsInterval)
-	defer t.Stop()
-	for ; next < len(words); next++ {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-h.ctx.Done():
-			return
-		case <-t.C:
+	h.serveSide(w, r, h.cfg.wordsInterval, func(s *streamWriter, _ time.Time) (bool, error) {
+		if next == len(words) {
+			return true, s.send(controlFrame("end", map[string]string{"reason": "done"}))
 		}
 		frame, _ := wire.AppendEvent(nil, wire.Event{ID: strconv.Itoa(next), Data: words[next]})
-		if s.send(frame) != nil {
-			return
-		}
-	}
-	_ = s.send(controlFrame("end", map[string]string{"reason": "done"}))
+		next++
+		return false, s.send(frame)
+	})
 }
 
 // handleStats streams server figures every second until the client leaves.
 func (h *Hub) handleStats(w http.ResponseWriter, r *http.Request) {
+	lastCount, lastAt := h.publishedCount(), time.Now()
+	h.serveSide(w, r, time.Second, func(s *streamWriter, now time.Time) (bool, error) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		count := h.publishedCount()
+		rate := float64(count-lastCount) / now.Sub(lastAt).Seconds()
+		lastCount, lastAt = count, now
+		data, _ := json.Marshal(map[string]any{
+			"connections":  h.Conns(),
+			"eventsPerSec": rate,
+			"heapBytes":    ms.HeapAlloc,
+			"goroutines":   runtime.NumGoroutine(),
+			"time":         now.UTC().Format(time.RFC3339),
+		})
+		frame, _ := wire.AppendEvent(nil, wire.Event{Type: "stats", Data: string(data)})
+		return false, s.send(frame)
+	})
+}
+
+// serveSide runs a demo stream: admitted like any stream (503 when full or
+// draining; HEAD answers without opening it), it calls tick every interval
+// until tick reports done, the client leaves, or the hub drains (a reconnect
+// event) or closes.
+func (h *Hub) serveSide(w http.ResponseWriter, r *http.Request, interval time.Duration,
+	tick func(s *streamWriter, now time.Time) (done bool, err error)) {
+	if r.Method == http.MethodHead {
+		h.serveHead(w, "")
+		return
+	}
+	c, err := h.openSide(r.RemoteAddr)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer h.closeSide(c)
+	h.met.opened.Inc()
 	setStreamHeaders(w)
 	w.WriteHeader(http.StatusOK)
 	s := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout}
-	if s.send(wire.AppendRetry(nil, h.cfg.retry)) != nil {
-		return
-	}
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	lastCount, lastAt := h.publishedCount(), time.Now()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-h.ctx.Done():
-			return
-		case now := <-t.C:
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			count := h.publishedCount()
-			rate := float64(count-lastCount) / now.Sub(lastAt).Seconds()
-			lastCount, lastAt = count, now
-			data, _ := json.Marshal(map[string]any{
-				"connections":  h.Conns(),
-				"eventsPerSec": rate,
-				"heapBytes":    ms.HeapAlloc,
-				"goroutines":   runtime.NumGoroutine(),
-				"time":         now.UTC().Format(time.RFC3339),
-			})
-			frame, _ := wire.AppendEvent(nil, wire.Event{Type: "stats", Data: string(data)})
-			if s.send(frame) != nil {
-				return
+	reason := func() string {
+		if s.send(wire.AppendRetry(nil, h.cfg.retry)) != nil {
+			return "write-error"
+		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return "client-gone"
+			case <-h.ctx.Done():
+				return "hub-closed"
+			case <-c.quit:
+				_ = s.send(c.final)
+				return c.reason
+			case now := <-t.C:
+				done, err := tick(s, now)
+				if err != nil {
+					return "write-error"
+				}
+				if done {
+					return "done"
+				}
 			}
 		}
-	}
+	}()
+	h.met.closed.WithLabelValues(reason).Inc()
 }
 
 func (h *Hub) publishedCount() uint64 {

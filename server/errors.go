@@ -15,6 +15,7 @@ var (
 	ErrTooManyForClient = errors.New("ssekit/server: too many connections for this client id")
 	ErrServerFull       = errors.New("ssekit/server: server is full")
 	ErrDraining         = errors.New("ssekit/server: server is shutting down")
+	ErrClosed           = errors.New("ssekit/server: hub closed")
 	ErrBadBody          = errors.New("ssekit/server: bad request body")
 	ErrBodyTooLarge     = errors.New("ssekit/server: request body too large")
 	ErrContentType      = errors.New("ssekit/server: content type must be application/x-www-form-urlencoded or application/json")
@@ -36,7 +37,7 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, ErrTooManyForClient):
 		return http.StatusTooManyRequests
-	case errors.Is(err, ErrServerFull), errors.Is(err, ErrDraining):
+	case errors.Is(err, ErrServerFull), errors.Is(err, ErrDraining), errors.Is(err, ErrClosed):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound

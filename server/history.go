@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -45,12 +46,23 @@ type history struct {
 
 func newHistory(size int, ttl time.Duration, now time.Time) *history {
 	return &history{
-		// The epoch makes ids unique across restarts of a memory history.
-		epoch: strconv.FormatInt(now.UnixMilli(), 36),
+		epoch: newEpoch(now),
 		ring:  make([]entry, size),
 		ttl:   ttl,
 		ids:   make(map[string]uint64),
 	}
+}
+
+// newEpoch names a memory history: its start time in base 36 and four
+// random base-36 digits, so ids are never reused across restarts, even two
+// in the same millisecond.
+func newEpoch(now time.Time) string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	b := []byte(strconv.FormatInt(now.UnixMilli(), 36))
+	for range 4 {
+		b = append(b, digits[rand.IntN(len(digits))])
+	}
+	return string(b)
 }
 
 // nextID reserves the next sequence number and its wire id.
@@ -101,22 +113,41 @@ func (h *history) firstSeq() uint64 {
 	return h.ring[h.head].seq
 }
 
-// resolve turns a Last-Event-ID into a seq. ok is false when the cursor is
-// malformed, from another epoch, unknown, or older than what is retained:
-// the caller then sends a reset.
-func (h *history) resolve(cursor string) (uint64, bool) {
+// Reasons a cursor cannot be resumed, sent in the reset event.
+const (
+	resetMalformed = "cursor-malformed" // not an id this hub could have assigned
+	resetEpoch     = "cursor-epoch"     // from another epoch: a restart, or another history
+	resetTooOld    = "cursor-too-old"   // its events have left the history
+	resetUnknown   = "cursor-unknown"   // never assigned (an id from the future)
+)
+
+// resolve turns a Last-Event-ID into a seq. reset is not empty when the
+// cursor is malformed, from another epoch, unknown, or older than what is
+// retained: the caller then sends a reset event with it.
+func (h *history) resolve(cursor string) (seq uint64, reset string) {
 	if seq, ok := h.ids[cursor]; ok {
-		return seq, true
+		return seq, ""
+	}
+	if len(cursor) > maxCursor {
+		return 0, resetMalformed
 	}
 	epoch, num, found := strings.Cut(cursor, "-")
-	if !found || epoch != h.epoch {
-		return 0, false
+	if !found || epoch == "" {
+		return 0, resetMalformed
 	}
 	seq, err := strconv.ParseUint(num, 10, 64)
-	if err != nil || seq > h.last || seq+1 < h.firstSeq() {
-		return 0, false
+	if err != nil || strconv.FormatUint(seq, 10) != num {
+		return 0, resetMalformed
 	}
-	return seq, true
+	switch {
+	case epoch != h.epoch:
+		return 0, resetEpoch
+	case seq > h.last:
+		return 0, resetUnknown
+	case seq+1 < h.firstSeq():
+		return 0, resetTooOld
+	}
+	return seq, ""
 }
 
 // since calls fn for each retained entry after seq, oldest first. Seqs in

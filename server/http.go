@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/handlers"
 
@@ -10,30 +12,32 @@ import (
 )
 
 // Handler returns the hub's HTTP API, demos, operations endpoints and (with
-// WithStatic) the static files, behind CORS.
+// WithStatic) the static files, behind CORS. The hub's own paths (/api/...,
+// /sse/..., /healthz, ...) always answer JSON 404/405 for unknown routes and
+// wrong methods; every other path goes to the static files.
 func (h *Hub) Handler() http.Handler {
+	routes := h.routes()
 	mux := http.NewServeMux()
-	api := func(pattern, route string, fn http.HandlerFunc) {
-		mux.HandleFunc(pattern, h.met.observe(route, fn))
+	for _, rt := range routes {
+		mux.Handle(rt.pattern(), h.instrument(rt))
 	}
-	mux.HandleFunc("GET /api/sse/connect", h.handleConnect)
-	mux.HandleFunc("GET /api/sse/connect/{clientId}", h.handleConnect)
-	api("POST /api/sse/send/{clientId}", "send", h.handleSend)
-	api("POST /api/sse/sendAll", "sendAll", h.handleSendAll)
-	api("POST /api/sse/topics/{topic}", "topics", h.handleTopic)
-	api("DELETE /api/sse/disconnect/{clientId}", "disconnect", h.handleDisconnect)
-	api("GET /api/sse/clients", "clients", h.handleClients)
-	mux.HandleFunc("GET /orderpay", h.handleOrderPay)
-	api("GET /payback", "payback", h.handlePayBack)
-	mux.HandleFunc("GET /sse/words", h.handleWords)
-	mux.HandleFunc("GET /sse/stats", h.handleStats)
-	mux.HandleFunc("GET /healthz", h.handleHealth)
-	mux.HandleFunc("GET /readyz", h.handleReady)
-	mux.Handle("GET /metrics", h.met.handler())
+	api := h.jsonMisses(mux)
+	var root http.Handler = api
 	if h.cfg.wwwDir != "" {
-		mux.Handle("GET /", newStatic(h.cfg.wwwDir, h.log))
+		static := newStatic(h.cfg.wwwDir, h.log)
+		paths := newAPIPaths(routes)
+		root = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case paths.match(r.URL.Path):
+				api.ServeHTTP(w, r)
+			case r.Method == http.MethodGet || r.Method == http.MethodHead:
+				static.ServeHTTP(w, r)
+			default:
+				w.Header().Set("Allow", "GET, HEAD")
+				h.refuse(w, r, ErrMethod)
+			}
+		})
 	}
-	var root http.Handler = jsonMisses(mux)
 	if len(h.cfg.corsOrigins) > 0 {
 		root = handlers.CORS(
 			handlers.AllowedOrigins(h.cfg.corsOrigins),
@@ -46,9 +50,42 @@ func (h *Hub) Handler() http.Handler {
 	return root
 }
 
+// instrument wraps a route with its log line and metrics: latency for
+// requests that end (streams do not), refusals by status for all.
+func (h *Hub) instrument(rt route) http.Handler {
+	hist := h.met.latency.WithLabelValues(rt.name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rt.handle(sw, r)
+		elapsed := time.Since(start)
+		if !rt.stream || sw.status != http.StatusOK || r.Method == http.MethodHead {
+			hist.Observe(elapsed.Seconds())
+		}
+		level := slog.LevelDebug
+		if sw.status >= 400 {
+			h.met.refused.WithLabelValues(rt.name, itoa(sw.status)).Inc()
+			level = slog.LevelInfo
+		}
+		h.log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method), slog.String("route", rt.name), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("elapsed", elapsed), slog.String("remote", r.RemoteAddr))
+	})
+}
+
+// refuse answers err for a request no route took (404, 405).
+func (h *Hub) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	h.met.refused.WithLabelValues("none", itoa(status)).Inc()
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", status), slog.String("remote", r.RemoteAddr))
+	writeError(w, err)
+}
+
 // jsonMisses answers unknown routes (404) and wrong methods (405) with a
 // JSON error instead of the mux's plain text.
-func jsonMisses(mux *http.ServeMux) http.Handler {
+func (h *Hub) jsonMisses(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
@@ -56,12 +93,15 @@ func jsonMisses(mux *http.ServeMux) http.Handler {
 		}
 		probe := &missProbe{header: http.Header{}}
 		mux.ServeHTTP(probe, r)
-		if probe.status == http.StatusMethodNotAllowed {
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
 			w.Header().Set("Allow", probe.header.Get("Allow"))
-			writeError(w, ErrMethod)
-			return
+			h.refuse(w, r, ErrMethod)
+		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			mux.ServeHTTP(w, r) // the mux cleans the path: let it redirect
+		default:
+			h.refuse(w, r, ErrNotFound)
 		}
-		writeError(w, ErrNotFound)
 	})
 }
 

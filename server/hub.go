@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -25,9 +24,11 @@ type Hub struct {
 	idem   *idempotency
 
 	pingFrame []byte
+	openapi   []byte
 
 	mu       sync.Mutex
-	all      map[*conn]struct{}
+	all      map[*conn]struct{} // streams that receive published events
+	side     map[*conn]struct{} // demo streams (words, stats): counted and drained, never published to
 	clients  map[string]map[*conn]struct{}
 	topics   map[string]map[*conn]struct{}
 	hist     *history
@@ -52,16 +53,22 @@ func New(opts ...Option) (*Hub, error) {
 		log:       cfg.logger,
 		ctx:       ctx,
 		cancel:    cancel,
-		met:       newMetrics(),
 		idem:      newIdempotency(10000, 10*time.Minute),
 		pingFrame: append(wire.AppendComment(nil, "ping"), '\n'), // its own block: dispatches nothing
 		all:       make(map[*conn]struct{}),
+		side:      make(map[*conn]struct{}),
 		clients:   make(map[string]map[*conn]struct{}),
 		topics:    make(map[string]map[*conn]struct{}),
 		hist:      newHistory(cfg.historySize, cfg.historyTTL, time.Now()),
 		done:      make(chan struct{}),
 	}
-	h.met.hub = h
+	h.met = newMetrics(h)
+	doc, err := openAPIDocument(h.routes())
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("ssekit/server: openapi document: %w", err)
+	}
+	h.openapi = doc
 	go h.heartbeat()
 	return h, nil
 }
@@ -96,42 +103,48 @@ func controlFrame(typ string, payload any) []byte {
 }
 
 // register adds c and collects the frames it missed since cursor. reset is
-// true when the cursor could not be resumed. Doing both under one lock is
-// what makes the switch from replay to live gap-free and duplicate-free.
-func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset bool, err error) {
+// why the cursor could not be resumed ("" when it was, or when there was
+// none). Doing both under one lock is what makes the switch from replay to
+// live gap-free and duplicate-free.
+func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.admit(c.clientID); err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
 	h.all[c] = struct{}{}
+	h.streams.Add(1) // under h.mu, so it happens before Drain's Wait
 	addTo(h.clients, c.clientID, c)
 	for _, t := range c.topics {
 		addTo(h.topics, t, c)
 	}
 	if cursor == "" {
-		return nil, false, nil
+		return nil, "", nil
 	}
-	seq, ok := h.hist.resolve(cursor)
-	if !ok {
-		return nil, true, nil
+	h.hist.expire(time.Now()) // a cursor older than the ttl must not resume
+	seq, reset := h.hist.resolve(cursor)
+	if reset != "" {
+		return nil, reset, nil
 	}
 	h.hist.since(seq, func(e *entry) {
 		if c.wants(e.to) {
 			replay = append(replay, e.frame)
 		}
 	})
-	return replay, false, nil
+	return replay, "", nil
 }
 
-// admit checks the limits for one more stream of clientID. h.mu is held.
+// admit checks the limits for one more stream of clientID ("" for a demo
+// stream, which has no per-client limit). h.mu is held.
 func (h *Hub) admit(clientID string) error {
 	switch {
+	case h.closed.Load():
+		return ErrClosed
 	case h.draining:
 		return ErrDraining
-	case len(h.all) >= h.cfg.maxConns:
+	case len(h.all)+len(h.side) >= h.cfg.maxConns:
 		return ErrServerFull
-	case len(h.clients[clientID]) >= h.cfg.maxConnsPerID:
+	case clientID != "" && len(h.clients[clientID]) >= h.cfg.maxConnsPerID:
 		return ErrTooManyForClient
 	}
 	return nil
@@ -143,6 +156,27 @@ func (h *Hub) check(clientID string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.admit(clientID)
+}
+
+// openSide admits a demo stream: it counts towards -max-conns and is asked
+// to reconnect on drain, but no published event reaches it.
+func (h *Hub) openSide(remote string) (*conn, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.admit(""); err != nil {
+		return nil, err
+	}
+	c := newConn("", nil, 1, remote, time.Now())
+	h.side[c] = struct{}{}
+	h.streams.Add(1)
+	return c, nil
+}
+
+func (h *Hub) closeSide(c *conn) {
+	h.mu.Lock()
+	delete(h.side, c)
+	h.mu.Unlock()
+	h.streams.Done()
 }
 
 func (h *Hub) unregister(c *conn) {
@@ -191,9 +225,9 @@ type Published struct {
 func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
 	custom := ev.ID != ""
 	h.mu.Lock()
-	if h.draining {
+	if err := h.acceptsPublish(); err != nil {
 		h.mu.Unlock()
-		return Published{}, ErrDraining
+		return Published{}, err
 	}
 	seq, id := h.hist.nextID()
 	if !custom {
@@ -240,11 +274,52 @@ func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
 		h.met.slowDrops.Inc()
 		h.log.LogAttrs(h.ctx, slog.LevelWarn, "slow client dropped",
 			slog.String("client", c.clientID), slog.String("remote", c.remote), slog.Int("queue", cap(c.queue)))
-		c.end("slow", nil)
+		c.kill("slow")
 	}
 	h.met.published.Inc()
 	h.met.delivered.Add(float64(delivered))
 	return Published{ID: ev.ID, Delivered: delivered}, nil
+}
+
+// acceptsPublish says why a publish is refused now, if it is. h.mu is held.
+func (h *Hub) acceptsPublish() error {
+	switch {
+	case h.closed.Load():
+		return ErrClosed
+	case h.draining:
+		return ErrDraining
+	}
+	return nil
+}
+
+// Send publishes ev to every stream of clientID. The hub assigns ev.ID
+// unless it is set. Delivered counts the streams it was queued to; 0 means
+// nobody was connected (the event is still kept for replay).
+func (h *Hub) Send(clientID string, ev wire.Event) (Published, error) {
+	if !validName(clientID) {
+		return Published{}, ErrBadClientID
+	}
+	return h.publishChecked(target{kind: toClient, name: clientID}, ev)
+}
+
+// SendAll publishes ev to every stream.
+func (h *Hub) SendAll(ev wire.Event) (Published, error) {
+	return h.publishChecked(target{kind: toAll}, ev)
+}
+
+// SendTopic publishes ev to the streams subscribed to topic.
+func (h *Hub) SendTopic(topic string, ev wire.Event) (Published, error) {
+	if !validName(topic) {
+		return Published{}, ErrBadTopic
+	}
+	return h.publishChecked(target{kind: toTopic, name: topic}, ev)
+}
+
+func (h *Hub) publishChecked(to target, ev wire.Event) (Published, error) {
+	if err := validateEvent(ev); err != nil {
+		return Published{}, err
+	}
+	return h.publish(to, ev)
 }
 
 // Disconnect ends every stream of clientID with an end event and reports
@@ -293,11 +368,11 @@ func (h *Hub) Clients() []ClientInfo {
 	return out
 }
 
-// Conns reports the number of open streams.
+// Conns reports the number of open streams, demo streams included.
 func (h *Hub) Conns() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.all)
+	return len(h.all) + len(h.side)
 }
 
 // Drain stops admitting streams and publishes, asks every open stream to
@@ -306,10 +381,13 @@ func (h *Hub) Conns() int {
 func (h *Hub) Drain(ctx context.Context) error {
 	h.mu.Lock()
 	h.draining = true
-	victims := make([]*conn, 0, len(h.all))
+	victims := make([]*conn, 0, len(h.all)+len(h.side))
 	for c := range h.all {
 		victims = append(victims, c)
 		h.unregisterLocked(c)
+	}
+	for c := range h.side {
+		victims = append(victims, c)
 	}
 	h.mu.Unlock()
 	frame := h.reconnectFrame("drain")
@@ -351,10 +429,5 @@ func (h *Hub) Close() error {
 func (h *Hub) Ready() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.draining {
-		return ErrDraining
-	}
-	return nil
+	return h.acceptsPublish()
 }
-
-var errClosed = errors.New("ssekit/server: hub closed")

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,36 +12,41 @@ import (
 // metrics are the hub's Prometheus figures, on a registry of its own so
 // several hubs in one process (tests) never collide.
 type metrics struct {
-	hub       *Hub
 	reg       *prometheus.Registry
-	conns     prometheus.Gauge
 	published prometheus.Counter
 	delivered prometheus.Counter
 	slowDrops prometheus.Counter
 	replayed  prometheus.Counter
-	resets    prometheus.Counter
+	resets    *prometheus.CounterVec
+	opened    prometheus.Counter
+	closed    *prometheus.CounterVec
 	refused   *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 }
 
-func newMetrics() *metrics {
+func newMetrics(h *Hub) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
-	m.conns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "ssekit_connections", Help: "Open SSE streams."})
 	m.published = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_events_published_total", Help: "Events accepted for publishing."})
 	m.delivered = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_events_delivered_total", Help: "Events queued to streams (one per stream per event)."})
 	m.slowDrops = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_slow_client_drops_total", Help: "Streams dropped because their queue was full."})
 	m.replayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_events_replayed_total", Help: "Events replayed from history on resume."})
-	m.resets = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_resets_total", Help: "Resumes that could not be honoured (reset events sent)."})
-	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ssekit_requests_refused_total", Help: "Requests answered with an error status."}, []string{"code"})
+	m.resets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ssekit_resets_total", Help: "Resumes that could not be honoured (reset events sent), by reason."}, []string{"reason"})
+	m.opened = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_streams_opened_total", Help: "Streams opened."})
+	m.closed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ssekit_streams_closed_total", Help: "Streams closed, by reason."}, []string{"reason"})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ssekit_requests_refused_total", Help: "Requests answered with an error status, by route and status."}, []string{"route", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "ssekit_request_duration_seconds", Help: "Latency of non-stream API requests.",
+		Name: "ssekit_request_duration_seconds", Help: "Latency of API requests (streams: only when refused or HEAD).",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8),
 	}, []string{"route"})
-	m.reg.MustRegister(m.conns, m.published, m.delivered, m.slowDrops, m.replayed, m.resets, m.refused, m.latency,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	conns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ssekit_connections", Help: "Open SSE streams, demo streams included.",
+	}, func() float64 { return float64(h.Conns()) })
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "ssekit_queue_depth", Help: "Frames queued across all streams, not yet written.",
-	}, func() float64 { return float64(m.hub.queueDepth()) }))
+	}, func() float64 { return float64(h.queueDepth()) })
+	m.reg.MustRegister(conns, depth, m.published, m.delivered, m.slowDrops, m.replayed, m.resets,
+		m.opened, m.closed, m.refused, m.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -50,20 +54,7 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// observe wraps an API handler with latency and refusal counting.
-func (m *metrics) observe(route string, next http.HandlerFunc) http.HandlerFunc {
-	hist := m.latency.WithLabelValues(route)
-	return func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next(sw, r)
-		hist.Observe(time.Since(start).Seconds())
-		if sw.status >= 400 {
-			m.refused.WithLabelValues(strconv.Itoa(sw.status)).Inc()
-		}
-	}
-}
-
+// statusWriter records the status a handler answered.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -75,6 +66,8 @@ func (s *statusWriter) WriteHeader(code int) {
 }
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func (h *Hub) queueDepth() int {
 	h.mu.Lock()

@@ -22,15 +22,10 @@ const (
 	maxComment   = 1024
 )
 
-// jsonEvent is the JSON publish body. Data is a JSON value: a string is
-// sent as is, anything else as compact JSON.
-type jsonEvent struct {
-	Event   string          `json:"event"`
-	Data    json.RawMessage `json:"data"`
-	ID      string          `json:"id"`
-	Retry   json.Number     `json:"retry"`
-	Comment string          `json:"comment"`
-}
+// jsonFields are the fields of a JSON publish body: {"event", "data", "id",
+// "retry", "comment"}. data is a JSON value: a string is sent as is,
+// anything else as compact JSON.
+var jsonFields = map[string]bool{"event": true, "data": true, "id": true, "retry": true, "comment": true}
 
 // decodePublish reads an event from a publish request: a form or query
 // `message` (as the seed services accept), or a strict JSON body.
@@ -104,41 +99,78 @@ func formEvent(r *http.Request) (wire.Event, error) {
 	return ev, validateEvent(ev)
 }
 
+// decodeJSONEvent decodes a publish body strictly: one JSON object of
+// known, case-exact, non-repeated fields, nothing after it, valid UTF-8.
 func decodeJSONEvent(body []byte) (wire.Event, error) {
-	if !utf8.Valid(body) {
-		return wire.Event{}, fmt.Errorf("%w: body is not valid UTF-8", ErrBadBody)
+	bad := func(format string, args ...any) (wire.Event, error) {
+		return wire.Event{}, fmt.Errorf("%w: "+format, append([]any{ErrBadBody}, args...)...)
 	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return wire.Event{}, fmt.Errorf("%w: body must be a JSON object", ErrBadBody)
+	if !utf8.Valid(body) {
+		return bad("body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	var je jsonEvent
-	if err := dec.Decode(&je); err != nil {
-		return wire.Event{}, fmt.Errorf("%w: %v", ErrBadBody, err)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return bad("body must be a JSON object")
+	}
+	fields := make(map[string]json.RawMessage, len(jsonFields))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return bad("%v", err)
+		}
+		name, _ := tok.(string)
+		if !jsonFields[name] {
+			return bad("unknown field %q", name)
+		}
+		if _, dup := fields[name]; dup {
+			return bad("field %q appears twice", name)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return bad("%v", err)
+		}
+		fields[name] = raw
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return bad("%v", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return wire.Event{}, fmt.Errorf("%w: trailing data after the JSON object", ErrBadBody)
+		return bad("trailing data after the JSON object")
 	}
-	if je.Data == nil || string(je.Data) == "null" {
-		return wire.Event{}, fmt.Errorf("%w: data is required", ErrBadBody)
-	}
-	ev := wire.Event{Type: je.Event, ID: je.ID, Comment: je.Comment}
-	if je.Data[0] == '"' {
-		if err := json.Unmarshal(je.Data, &ev.Data); err != nil {
-			return wire.Event{}, fmt.Errorf("%w: %v", ErrBadBody, err)
+
+	var ev wire.Event
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"event", &ev.Type}, {"id", &ev.ID}, {"comment", &ev.Comment}} {
+		name, dst := f.name, f.dst
+		raw, ok := fields[name]
+		if !ok {
+			continue
 		}
-	} else {
+		if raw[0] != '"' || json.Unmarshal(raw, dst) != nil {
+			return bad("%s must be a string", name)
+		}
+	}
+	data, ok := fields["data"]
+	switch {
+	case !ok:
+		return bad("data is required")
+	case string(data) == "null":
+		return bad("data must not be null")
+	case data[0] == '"':
+		if err := json.Unmarshal(data, &ev.Data); err != nil {
+			return bad("%v", err)
+		}
+	default:
 		var buf bytes.Buffer
-		if err := json.Compact(&buf, je.Data); err != nil {
-			return wire.Event{}, fmt.Errorf("%w: %v", ErrBadBody, err)
+		if err := json.Compact(&buf, data); err != nil {
+			return bad("%v", err)
 		}
 		ev.Data = buf.String()
 	}
-	if je.Retry != "" {
-		d, err := parseRetry(je.Retry.String())
+	if raw, ok := fields["retry"]; ok {
+		d, err := parseRetry(string(raw))
 		if err != nil {
 			return wire.Event{}, err
 		}

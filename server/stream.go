@@ -94,15 +94,13 @@ func setStreamHeaders(w http.ResponseWriter) {
 // runs the connection's single select loop.
 func (h *Hub) serveStream(w http.ResponseWriter, r *http.Request, req streamRequest) {
 	if r.Method == http.MethodHead {
-		if err := h.check(req.clientID); err != nil {
-			writeError(w, err)
-			return
-		}
-		setStreamHeaders(w)
-		w.WriteHeader(http.StatusOK)
+		h.serveHead(w, req.clientID)
 		return
 	}
 	c := newConn(req.clientID, req.topics, h.cfg.queueSize, r.RemoteAddr, time.Now())
+	rc := http.NewResponseController(w)
+	c.attach(rc)
+	defer c.detach()
 	replay, reset, err := h.register(c, req.cursor)
 	if err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "stream refused",
@@ -110,78 +108,96 @@ func (h *Hub) serveStream(w http.ResponseWriter, r *http.Request, req streamRequ
 		writeError(w, err)
 		return
 	}
-	h.streams.Add(1)
 	defer h.streams.Done()
 	defer h.unregister(c)
-	h.met.conns.Inc()
-	defer h.met.conns.Dec()
+	h.met.opened.Inc()
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "stream open",
 		slog.String("client", c.clientID), slog.Any("topics", c.topics), slog.String("remote", c.remote),
-		slog.Bool("resumed", req.cursor != "" && !reset), slog.Int("replayed", len(replay)))
+		slog.Bool("resumed", req.cursor != "" && reset == ""), slog.String("reset", reset), slog.Int("replayed", len(replay)))
 
 	setStreamHeaders(w)
 	w.WriteHeader(http.StatusOK)
-	s := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout}
+	s := &streamWriter{w: w, rc: rc, timeout: h.cfg.writeTimeout, killed: c.killed}
 
 	first := append([]byte(nil), h.firstFrame(c.clientID)...)
-	if reset {
-		h.met.resets.Inc()
-		first = append(first, controlFrame("reset", map[string]string{"reason": "cursor-unknown"})...)
+	if reset != "" {
+		h.met.resets.WithLabelValues(reset).Inc()
+		first = append(first, controlFrame("reset", map[string]string{"reason": reset})...)
 	}
 	for _, f := range replay {
 		first = append(first, f...)
 	}
 	h.met.replayed.Add(float64(len(replay)))
-	if err := s.send(first); err != nil {
+
+	reason := h.streamLoop(r, c, s, first)
+	h.met.closed.WithLabelValues(reason).Inc()
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "stream closed",
+		slog.String("client", c.clientID), slog.String("remote", c.remote), slog.String("reason", reason))
+}
+
+// serveHead answers a HEAD on a stream path with the status and headers a
+// GET would get now, without opening a stream.
+func (h *Hub) serveHead(w http.ResponseWriter, clientID string) {
+	if err := h.check(clientID); err != nil {
+		writeError(w, err)
 		return
 	}
+	setStreamHeaders(w)
+	w.WriteHeader(http.StatusOK)
+}
 
+// streamLoop writes first, then runs the connection's one select loop until
+// the stream ends, and says why it ended.
+func (h *Hub) streamLoop(r *http.Request, c *conn, s *streamWriter, first []byte) string {
+	writeFailed := func() string {
+		select {
+		case <-c.killed:
+			return c.reason
+		default:
+			return "write-error"
+		}
+	}
+	if err := s.send(first); err != nil {
+		return writeFailed()
+	}
 	var rotate <-chan time.Time
 	if h.cfg.maxStreamLife > 0 {
 		t := time.NewTimer(h.cfg.maxStreamLife)
 		defer t.Stop()
 		rotate = t.C
 	}
-	reason := "client-gone"
-	defer func() {
-		h.log.LogAttrs(r.Context(), slog.LevelInfo, "stream closed",
-			slog.String("client", c.clientID), slog.String("remote", c.remote), slog.String("reason", reason))
-	}()
 	for {
 		select {
 		case <-r.Context().Done():
-			return
+			// net/http cancels the request context as soon as it reads EOF on
+			// the connection, so a client that leaves is noticed at once,
+			// not at the next heartbeat write.
+			return "client-gone"
 		case <-h.ctx.Done():
-			reason = "hub-closed"
-			return
+			return "hub-closed"
 		case <-rotate:
-			reason = "rotation"
 			h.unregister(c)
 			s.drain(c.queue)
 			_ = s.send(h.reconnectFrame("rotation"))
-			return
+			return "rotation"
 		case <-c.quit:
-			reason = c.reason
 			if c.final != nil {
 				s.drain(c.queue)
 				_ = s.send(c.final)
 			}
-			return
+			return c.reason
 		case f := <-c.queue:
 			if err := s.write(f); err != nil {
-				reason = "write-error"
-				return
+				return writeFailed()
 			}
 			// Coalesce what else is queued into the same flush.
 			for n := len(c.queue); n > 0; n-- {
 				if err := s.write(<-c.queue); err != nil {
-					reason = "write-error"
-					return
+					return writeFailed()
 				}
 			}
 			if err := s.flush(); err != nil {
-				reason = "write-error"
-				return
+				return writeFailed()
 			}
 		}
 	}
@@ -200,14 +216,21 @@ type streamWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
+	killed  <-chan struct{} // nil: never killed
 }
 
 func (s *streamWriter) deadline() error {
 	err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
-	if errors.Is(err, http.ErrNotSupported) {
+	if err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	// After setting the deadline, so a concurrent kill always wins.
+	select {
+	case <-s.killed:
+		return errKilled
+	default:
 		return nil
 	}
-	return err
 }
 
 func (s *streamWriter) write(frame []byte) error {

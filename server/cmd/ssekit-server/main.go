@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,13 +17,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gorilla/handlers"
-
 	"github.com/ssekit/ssekit/server"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr, nil); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
@@ -42,9 +43,12 @@ type flags struct {
 	maxBody                                 int64
 }
 
-func parseFlags(args []string) (*flags, error) {
+// parseFlags reads the environment (through lookupEnv) first and args
+// second, so the command line wins. -h prints the flags to out.
+func parseFlags(args []string, lookupEnv func(string) (string, bool), out io.Writer) (*flags, error) {
 	f := &flags{}
 	fs := flag.NewFlagSet("ssekit-server", flag.ContinueOnError)
+	fs.SetOutput(out)
 	str := func(p *string, name, def, usage string) { fs.StringVar(p, name, def, usage) }
 	dur := func(p *time.Duration, name string, def time.Duration, usage string) {
 		fs.DurationVar(p, name, def, usage)
@@ -76,7 +80,7 @@ func parseFlags(args []string) (*flags, error) {
 	// Environment first, so the command line wins.
 	var envErr error
 	fs.VisitAll(func(fl *flag.Flag) {
-		if v, ok := os.LookupEnv(envName(fl.Name)); ok && envErr == nil {
+		if v, ok := lookupEnv(envName(fl.Name)); ok && envErr == nil {
 			if err := fl.Value.Set(v); err != nil {
 				envErr = fmt.Errorf("$%s: %w", envName(fl.Name), err)
 			}
@@ -98,8 +102,12 @@ func envName(flagName string) string {
 	return "SSEKIT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-func run(args []string) error {
-	f, err := parseFlags(args)
+// run serves until ctx ends, then drains: new streams and publishes get
+// 503, every stream gets a reconnect event (reason drain) with a short
+// retry, and the server exits once they have closed or -drain-timeout has
+// passed. ready, when not nil, gets the listening address.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer, ready func(addr string)) error {
+	f, err := parseFlags(args, lookupEnv, stderr)
 	if err != nil {
 		return err
 	}
@@ -107,7 +115,7 @@ func run(args []string) error {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	hub, err := server.New(
 		server.WithLogger(logger),
@@ -128,38 +136,47 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if f.drainTimeout <= 0 {
+		return fmt.Errorf("-drain-timeout must be > 0, got %v", f.drainTimeout)
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
+		_ = hub.Close()
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handlers.CombinedLoggingHandler(os.Stderr, hub.Handler()),
+		Handler:           hub.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("ssekit-server listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()+"/"))
+	addr := ln.Addr().String()
+	logger.Info("ssekit-server listening", slog.String("addr", addr), slog.String("url", "http://"+addr+"/"))
+	if ready != nil {
+		ready(addr)
+	}
 
 	select {
 	case err := <-errc:
+		_ = hub.Close()
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: draining streams")
+	logger.Info("shutting down: draining streams", slog.Duration("timeout", f.drainTimeout))
 	dctx, cancel := context.WithTimeout(context.Background(), f.drainTimeout)
 	defer cancel()
 	if err := hub.Drain(dctx); err != nil {
-		logger.Warn("drain incomplete", slog.String("error", err.Error()))
+		logger.Warn("drain incomplete: closing the remaining streams", slog.String("error", err.Error()))
 	}
 	if err := srv.Shutdown(dctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		logger.Warn("shutdown incomplete: closing the remaining connections", slog.String("error", err.Error()))
+		_ = srv.Close()
 	}
+	logger.Info("stopped")
 	return nil
 }
 
