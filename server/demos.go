@@ -125,10 +125,13 @@ func (h *Hub) serveSide(w http.ResponseWriter, r *http.Request, interval time.Du
 		return
 	}
 	defer h.closeSide(c)
+	rc := http.NewResponseController(w)
+	c.attach(rc)
+	defer c.detach()
 	h.met.opened.Inc()
 	setStreamHeaders(w)
 	w.WriteHeader(http.StatusOK)
-	s := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout}
+	s := &streamWriter{w: w, rc: rc, timeout: h.cfg.writeTimeout, killed: c.killed}
 	reason := func() string {
 		if s.send(wire.AppendRetry(nil, h.cfg.retry)) != nil {
 			return "write-error"

@@ -22,9 +22,9 @@ type target struct {
 	name string
 }
 
-// entry is one published event as kept in history: encoded once, shared by
+// histEntry is one published event as kept in history: encoded once, shared by
 // every stream that delivers or replays it.
-type entry struct {
+type histEntry struct {
 	seq   uint64
 	id    string
 	at    time.Time
@@ -36,7 +36,7 @@ type entry struct {
 // seq. It is not safe for concurrent use; the hub guards it.
 type history struct {
 	epoch string
-	ring  []entry
+	ring  []histEntry
 	head  int // index of the oldest entry
 	n     int
 	ttl   time.Duration
@@ -47,7 +47,7 @@ type history struct {
 func newHistory(size int, ttl time.Duration, now time.Time) *history {
 	return &history{
 		epoch: newEpoch(now),
-		ring:  make([]entry, size),
+		ring:  make([]histEntry, size),
 		ttl:   ttl,
 		ids:   make(map[string]uint64),
 	}
@@ -73,7 +73,7 @@ func (h *history) nextID() (uint64, string) {
 
 // add appends e (whose seq came from nextID), evicting the oldest entry when
 // full.
-func (h *history) add(e entry, custom bool) {
+func (h *history) add(e histEntry, custom bool) {
 	h.last = e.seq
 	if h.n == len(h.ring) {
 		h.dropOldest()
@@ -90,7 +90,7 @@ func (h *history) dropOldest() {
 	if seq, ok := h.ids[old.id]; ok && seq == old.seq {
 		delete(h.ids, old.id)
 	}
-	*old = entry{}
+	*old = histEntry{}
 	h.head = (h.head + 1) % len(h.ring)
 	h.n--
 }
@@ -152,7 +152,7 @@ func (h *history) resolve(cursor string) (seq uint64, reset string) {
 
 // since calls fn for each retained entry after seq, oldest first. Seqs in
 // the ring are contiguous, so the start is found by arithmetic.
-func (h *history) since(seq uint64, fn func(*entry)) {
+func (h *history) since(seq uint64, fn func(*histEntry)) {
 	start := 0
 	if first := h.firstSeq(); seq >= first {
 		start = int(seq - first + 1)

@@ -126,7 +126,7 @@ func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, e
 	if reset != "" {
 		return nil, reset, nil
 	}
-	h.hist.since(seq, func(e *entry) {
+	h.hist.since(seq, func(e *histEntry) {
 		if c.wants(e.to) {
 			replay = append(replay, e.frame)
 		}
@@ -240,7 +240,7 @@ func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
 	}
 	now := time.Now()
 	h.hist.expire(now)
-	h.hist.add(entry{seq: seq, id: ev.ID, at: now, to: to, frame: frame}, custom)
+	h.hist.add(histEntry{seq: seq, id: ev.ID, at: now, to: to, frame: frame}, custom)
 
 	var slow []*conn
 	delivered := 0
@@ -399,6 +399,11 @@ func (h *Hub) Drain(ctx context.Context) error {
 	select {
 	case <-waited:
 	case <-ctx.Done():
+		// Out of time: abort the writes still blocked on clients that do
+		// not read, so no stream outlives the drain by a write timeout.
+		for _, c := range victims {
+			c.kill("drain")
+		}
 	}
 	h.Close()
 	if ctx.Err() != nil {

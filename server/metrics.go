@@ -24,6 +24,9 @@ type metrics struct {
 	latency   *prometheus.HistogramVec
 }
 
+// closeReasons are why streams end, the label of ssekit_streams_closed_total.
+var closeReasons = []string{"client-gone", "slow", "disconnected", "drain", "rotation", "write-error", "hub-closed", "done"}
+
 func newMetrics(h *Hub) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.published = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_events_published_total", Help: "Events accepted for publishing."})
@@ -44,6 +47,13 @@ func newMetrics(h *Hub) *metrics {
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "ssekit_queue_depth", Help: "Frames queued across all streams, not yet written.",
 	}, func() float64 { return float64(h.queueDepth()) })
+	// Known label values start at 0, so dashboards see them before the first event.
+	for _, r := range []string{resetMalformed, resetEpoch, resetTooOld, resetUnknown} {
+		m.resets.WithLabelValues(r)
+	}
+	for _, r := range closeReasons {
+		m.closed.WithLabelValues(r)
+	}
 	m.reg.MustRegister(conns, depth, m.published, m.delivered, m.slowDrops, m.replayed, m.resets,
 		m.opened, m.closed, m.refused, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

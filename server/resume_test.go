@@ -221,7 +221,7 @@ func TestHistory(t *testing.T) {
 		if custom != "" {
 			id = custom
 		}
-		h.add(entry{seq: seq, id: id, at: at, frame: []byte(id)}, custom != "")
+		h.add(histEntry{seq: seq, id: id, at: at, frame: []byte(id)}, custom != "")
 		return id
 	}
 	replayed := func(cursor string) (string, string) {
@@ -230,7 +230,7 @@ func TestHistory(t *testing.T) {
 			return "", reset
 		}
 		var got []string
-		h.since(seq, func(e *entry) { got = append(got, e.id) })
+		h.since(seq, func(e *histEntry) { got = append(got, e.id) })
 		return strings.Join(got, ","), ""
 	}
 	id1 := add(t0, "")

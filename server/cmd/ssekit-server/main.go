@@ -43,9 +43,8 @@ type flags struct {
 	maxBody                                 int64
 }
 
-// parseFlags reads the environment (through lookupEnv) first and args
-// second, so the command line wins. -h prints the flags to out.
-func parseFlags(args []string, lookupEnv func(string) (string, bool), out io.Writer) (*flags, error) {
+// newFlags defines the flags on a FlagSet whose -h output goes to out.
+func newFlags(out io.Writer) (*flags, *flag.FlagSet) {
 	f := &flags{}
 	fs := flag.NewFlagSet("ssekit-server", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -66,7 +65,7 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), out io.Wri
 	dur(&f.wordsInterval, "words-interval", time.Second, "pace of the /sse/words demo")
 	dur(&f.drainTimeout, "drain-timeout", 5*time.Second, "how long shutdown waits for streams to end")
 	num(&f.queueSize, "queue-size", 1024, "frames queued per stream before it is dropped as slow")
-	num(&f.maxTopics, "max-topics", 64, "topics per stream")
+	num(&f.maxTopics, "max-topics", 64, "topics per stream (400 beyond)")
 	num(&f.maxConns, "max-conns", 10000, "open streams in total (503 beyond)")
 	num(&f.maxConnsPerClient, "max-conns-per-client", 16, "open streams per client id (429 beyond)")
 	num(&f.historySize, "history-size", 10000, "events kept for Last-Event-ID replay")
@@ -77,7 +76,21 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), out io.Wri
 		fmt.Fprintln(fs.Output(), "Usage: ssekit-server [flags]\nEvery flag can also be set by the environment variable shown in brackets.")
 		fs.PrintDefaults()
 	}
-	// Environment first, so the command line wins.
+	return f, fs
+}
+
+// parseFlags reads the environment (through lookupEnv) first and args
+// second, so the command line wins. -h prints the flags to out and returns
+// flag.ErrHelp.
+func parseFlags(args []string, lookupEnv func(string) (string, bool), out io.Writer) (*flags, error) {
+	f, fs := newFlags(out)
+	if err := parseInto(fs, args, lookupEnv); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func parseInto(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
 	var envErr error
 	fs.VisitAll(func(fl *flag.Flag) {
 		if v, ok := lookupEnv(envName(fl.Name)); ok && envErr == nil {
@@ -87,15 +100,15 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), out io.Wri
 		}
 	})
 	if envErr != nil {
-		return nil, envErr
+		return envErr
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	return f, nil
+	return nil
 }
 
 func envName(flagName string) string {
@@ -114,6 +127,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
+	}
+	if f.drainTimeout <= 0 {
+		return fmt.Errorf("-drain-timeout must be > 0, got %v", f.drainTimeout)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
@@ -135,9 +151,6 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	)
 	if err != nil {
 		return err
-	}
-	if f.drainTimeout <= 0 {
-		return fmt.Errorf("-drain-timeout must be > 0, got %v", f.drainTimeout)
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
