@@ -6,7 +6,17 @@
   if (globalThis.SSEKit && globalThis.SSEKit.ready) return; // included twice
 
   var script = document.currentScript;
-  var base = new URL('.', (script && script.src) || location.href).href;
+  // Where wasm_exec.js and ssekit.wasm live: globalThis.SSEKIT_BASE when the
+  // page sets it (a CDN, a bundle), else beside this script (or beside
+  // ssekit.mjs, which imports this file as a module).
+  var explicitBase = typeof globalThis.SSEKIT_BASE === 'string';
+  var base = new URL(explicitBase ? globalThis.SSEKIT_BASE : (globalThis.__ssekitModuleBase || '.'),
+    (script && script.src) || location.href).href;
+  // The ssekit server writes the content-hashed names of the assets into
+  // this object (they are cached as immutable); served as is, or with an
+  // explicit base, the plain names are used.
+  var assets = /*ssekit:assets*/{};
+  if (explicitBase) assets = {};
   var bridge = null;
   var resolveReady, rejectReady;
   var ready = new Promise(function (res, rej) { resolveReady = res; rejectReady = rej; });
@@ -58,7 +68,7 @@
   function loadScript(src) {
     return new Promise(function (res, rej) {
       var s = document.createElement('script');
-      s.src = src;
+      s.src = scriptURL(src);
       s.onload = res;
       s.onerror = function () { rej(new Error('ssekit: could not load ' + src)); };
       document.head.appendChild(s);
@@ -66,18 +76,136 @@
   }
 
   function start() {
-    var execReady = typeof globalThis.Go === 'function' ? Promise.resolve() : loadScript(base + 'wasm_exec.js');
+    var execReady = typeof globalThis.Go === 'function' ? Promise.resolve() : loadScript(asset('wasm_exec.js'));
+    var url = asset('ssekit.wasm');
+    var fetched = fetchWasm(url); // in parallel with wasm_exec.js
+    fetched.catch(function () {}); // handled below, once Go is there
     return execReady.then(function () {
       var go = new globalThis.Go();
-      var fetched = fetch(base + 'ssekit.wasm', { credentials: 'same-origin' });
+      var viaBuffer = function () {
+        return fetchWasm(url).then(function (r) { return r.arrayBuffer(); })
+          .then(function (buf) { return WebAssembly.instantiate(buf, go.importObject); });
+      };
+      // instantiateStreaming needs Content-Type application/wasm; other
+      // servers get the slower path.
+  // Trusted Types: on a page with require-trusted-types-for 'script' a
+  // script URL must come from a policy. Ours is named 'ssekit' and only
+  // accepts URLs under the loader's base. It is created on first use, so a
+  // page that already has Go loaded never needs it.
+  var policy;
+  function scriptURL(url) {
+    if (policy === undefined) {
+      policy = null;
+      if (globalThis.trustedTypes && globalThis.trustedTypes.createPolicy) {
+        try {
+          policy = globalThis.trustedTypes.createPolicy('ssekit', {
+            createScriptURL: function (u) {
+              var abs = new URL(u, base).href;
+              if (abs.slice(0, base.length) !== base) throw new TypeError('ssekit: script URL outside ' + base + ': ' + abs);
+              return abs;
+            }
+          });
+        } catch (e) {
+          // The page's CSP does not allow the policy: without enforcement a
+          // plain URL works; with it, loading fails with the browser's reason.
+        }
+      }
+    }
+    return policy ? policy.createScriptURL(url) : url;
+  }
+
       var inst = WebAssembly.instantiateStreaming
-        ? WebAssembly.instantiateStreaming(fetched, go.importObject)
-        : fetched.then(function (r) { return r.arrayBuffer(); })
-            .then(function (buf) { return WebAssembly.instantiate(buf, go.importObject); });
+        ? WebAssembly.instantiateStreaming(fetched, go.importObject).catch(function (e) {
+            if (e instanceof TypeError) return viaBuffer();
+            throw e;
+          })
+        : viaBuffer();
       return inst.then(function (r) {
         go.run(r.instance).catch(function (e) { console.error('ssekit: wasm exited', e); });
       });
     });
   }
   start().catch(function (e) { rejectReady(e); });
+  function asset(name) { return base + (assets[name] || name); }
+
+  function fetchWasm(url) {
+    return fetch(url, { credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error('ssekit: ' + url + ': HTTP ' + r.status);
+      return r;
+    });
+  }
+
 })();
+
+  // Declarative markup, wired once the wasm is ready and the document is
+  // parsed: an element with data-sse-connect="url" opens a stream; inside it
+  // (or on it), each element with data-sse-swap="type" is bound to that
+  // event type, as text unless data-sse-mode="sanitized-html"; also
+  // data-sse-insert, data-sse-max and data-sse-template (the id of a
+  // <template>). The container gets data-sse-state with the client's state.
+  // Containers added later (with their children) are wired too; a container
+  // removed from the document has its stream closed.
+  var wired = new Map(); // container -> client
+
+  function bindSwap(client, el) {
+    var opts = { mode: el.getAttribute('data-sse-mode') || 'text', insert: el.getAttribute('data-sse-insert') || 'append' };
+    if (el.hasAttribute('data-sse-max')) opts.max = Number(el.getAttribute('data-sse-max'));
+    var tid = el.getAttribute('data-sse-template');
+    if (tid) {
+      opts.template = document.getElementById(tid);
+      if (!opts.template) throw new Error('no template with id ' + tid);
+    }
+    client.bind(el, el.getAttribute('data-sse-swap'), opts);
+  }
+
+  function wire(container) {
+    if (wired.has(container)) return;
+    var client;
+    try {
+      client = SSEKit.connect(container.getAttribute('data-sse-connect'));
+    } catch (e) {
+      console.error('ssekit: data-sse-connect: ' + e.message, container);
+      return;
+    }
+    wired.set(container, client);
+    client.onState(function (s) { container.setAttribute('data-sse-state', s.state); });
+    var swaps = Array.prototype.slice.call(container.querySelectorAll('[data-sse-swap]'));
+    if (container.hasAttribute('data-sse-swap')) swaps.unshift(container);
+    swaps.forEach(function (el) {
+      if (el.closest('[data-sse-connect]') !== container) return; // a nested stream's
+      try {
+        bindSwap(client, el);
+      } catch (e) {
+        console.error('ssekit: data-sse-swap: ' + e.message, el);
+      }
+    });
+  }
+
+  function scan(node) {
+    if (node.nodeType !== 1) return;
+    if (node.hasAttribute('data-sse-connect')) wire(node);
+    node.querySelectorAll('[data-sse-connect]').forEach(wire);
+  }
+
+  function watch() {
+    scan(document.documentElement);
+    new MutationObserver(function (records) {
+      var removed = false;
+      records.forEach(function (r) {
+        r.addedNodes.forEach(scan);
+        removed = removed || r.removedNodes.length > 0;
+      });
+      if (!removed) return;
+      wired.forEach(function (client, el) {
+        if (!el.isConnected) { wired.delete(el); client.close(); }
+      });
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  }
+
+  /** The client a data-sse-connect container opened, or null. */
+  SSEKit.clientFor = function (el) { return wired.get(el) || null; };
+
+  ready.then(function () {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch);
+    else watch();
+  }, function () {});
