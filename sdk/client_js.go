@@ -4,62 +4,95 @@ package sdk
 
 import (
 	"errors"
-	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hack-pad/safejs"
 )
 
-// Options configure a client.
-type Options struct {
-	// WithCredentials sends cookies cross-origin. Defaults to false.
-	WithCredentials bool
-}
-
-// ErrClosed is returned by calls on a closed client.
-var ErrClosed = errors.New("ssekit/sdk: client is closed")
-
-// Client is one stream, wrapping a browser EventSource. All JS listeners
-// and js.Funcs it creates are released by Close.
-type Client struct {
-	url  string
-	opts Options
-	reg  *registry
-
-	mu        sync.Mutex
-	es        safejs.Value
-	listeners map[string]safejs.Func // EventSource listeners by event type
-	own       []listener             // open/error listeners
-	stateFns  []func(StateChange)
-	errFns    []func(error)
-	state     StateChange
-	closed    bool
-	clientID  string
-	retry     time.Duration
-}
-
-// listener is a JS function added to the EventSource, kept to be removed
-// and released on Close.
-type listener struct {
-	typ string
-	f   safejs.Func
-}
-
-// Connect opens a stream to url.
+// Connect opens a stream to url through the browser's EventSource. The
+// SDK, not the browser, reconnects: see Options and Backoff.
 func Connect(url string, opts Options) (*Client, error) {
-	c := &Client{
-		url:       url,
-		opts:      opts,
-		reg:       newRegistry(),
-		listeners: make(map[string]safejs.Func),
-		state:     StateChange{State: StateConnecting},
+	c := newClient(url, opts, &browserTransport{withCredentials: opts.WithCredentials})
+	if err := c.start(); err != nil {
+		return nil, err
 	}
+	return c, nil
+}
+
+// Live JS resources, for the leak checks behind SSEKit.__debug(): every
+// js.Func and every event listener the SDK creates goes through funcOf and
+// addListener, and back through release and removeListener.
+var liveFuncs, liveListeners atomic.Int64
+
+func funcOf(fn func(args []safejs.Value)) (safejs.Func, error) {
+	f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		fn(args)
+		return nil
+	})
+	if err != nil {
+		return f, jsErr("FuncOf", err)
+	}
+	liveFuncs.Add(1)
+	return f, nil
+}
+
+func release(f safejs.Func) {
+	f.Release()
+	liveFuncs.Add(-1)
+}
+
+// listener is a function added to a target as an event listener.
+type listener struct {
+	target safejs.Value
+	typ    string
+	f      safejs.Func
+}
+
+// addListener adds a new listener for typ on target calling fn.
+func addListener(target safejs.Value, typ string, fn func(args []safejs.Value)) (listener, error) {
+	f, err := funcOf(fn)
+	if err != nil {
+		return listener{}, err
+	}
+	if _, err := target.Call("addEventListener", typ, f.Value()); err != nil {
+		release(f)
+		return listener{}, jsErr("addEventListener "+typ, err)
+	}
+	liveListeners.Add(1)
+	return listener{target: target, typ: typ, f: f}, nil
+}
+
+// remove removes the listener and releases its function.
+func (l listener) remove() {
+	_, _ = l.target.Call("removeEventListener", l.typ, l.f.Value())
+	liveListeners.Add(-1)
+	release(l.f)
+}
+
+// Debug is a snapshot of the SDK's live JS resources, for leak tests.
+type Debug struct {
+	Funcs     int // js.Funcs not yet released
+	Listeners int // event listeners not yet removed
+}
+
+// ReadDebug reports the live JS resources.
+func ReadDebug() Debug {
+	return Debug{Funcs: int(liveFuncs.Load()), Listeners: int(liveListeners.Load())}
+}
+
+// browserTransport opens EventSources and probes with fetch.
+type browserTransport struct {
+	withCredentials bool
+}
+
+func (t *browserTransport) open(url string, types []string, s sink) (stream, error) {
 	ctor, err := global("EventSource")
 	if err != nil {
 		return nil, err
 	}
-	init, err := newObject(map[string]any{"withCredentials": opts.WithCredentials})
+	init, err := newObject(map[string]any{"withCredentials": t.withCredentials})
 	if err != nil {
 		return nil, err
 	}
@@ -67,225 +100,296 @@ func Connect(url string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, jsErr("new EventSource", err)
 	}
-	c.es = es
-	if err := c.listen("open", c.onOpen); err != nil {
-		c.Close()
+	st := &esStream{es: es, sink: s}
+	if err := st.add("open", func([]safejs.Value) { s.opened() }); err != nil {
+		st.close()
 		return nil, err
 	}
-	if err := c.listen("error", c.onTransportError); err != nil {
-		c.Close()
+	// The browser would retry by itself at a fixed interval: close the
+	// EventSource and let the client's policy decide.
+	if err := st.add("error", func([]safejs.Value) {
+		st.close()
+		s.failed(Failure{}, false)
+	}); err != nil {
+		st.close()
 		return nil, err
 	}
-	// Control events the SDK itself acts on.
-	c.reg.add(EventConnected, c.onConnected)
-	c.reg.add(EventEnd, c.onEnd)
-	for _, typ := range []string{EventConnected, EventEnd} {
-		if err := c.listenType(typ); err != nil {
-			c.Close()
+	for _, typ := range types {
+		if err := st.listen(typ); err != nil {
+			st.close()
 			return nil, err
 		}
 	}
-	return c, nil
+	return st, nil
 }
 
-// listen adds a non-message listener to the EventSource.
-func (c *Client) listen(typ string, fn func(safejs.Value)) error {
-	f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		if len(args) > 0 {
-			fn(args[0])
-		}
-		return nil
-	})
-	if err != nil {
-		return jsErr("FuncOf", err)
-	}
-	c.own = append(c.own, listener{typ: typ, f: f})
-	if _, err := c.es.Call("addEventListener", typ, f.Value()); err != nil {
-		return jsErr("addEventListener "+typ, err)
-	}
-	return nil
+// esStream is one EventSource and its listeners.
+type esStream struct {
+	es   safejs.Value
+	sink sink
+
+	mu        sync.Mutex
+	closed    bool
+	listeners []listener
 }
 
-// listenType makes the EventSource deliver events of typ to the registry.
-func (c *Client) listenType(typ string) error {
-	if typ == EventAny {
-		typ = EventMessage
+func (st *esStream) add(typ string, fn func([]safejs.Value)) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return ErrClosed
 	}
-	c.mu.Lock()
-	_, ok := c.listeners[typ]
-	closed := c.closed
-	c.mu.Unlock()
-	if ok || closed {
-		return nil
-	}
-	f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		if len(args) > 0 {
-			c.deliver(args[0])
-		}
-		return nil
-	})
-	if err != nil {
-		return jsErr("FuncOf", err)
-	}
-	if _, err := c.es.Call("addEventListener", typ, f.Value()); err != nil {
-		f.Release()
-		return jsErr("addEventListener "+typ, err)
-	}
-	c.mu.Lock()
-	c.listeners[typ] = f
-	c.mu.Unlock()
-	return nil
-}
-
-// deliver turns a MessageEvent into an Event and dispatches it.
-func (c *Client) deliver(msg safejs.Value) {
-	ev := Event{
-		Type: getString(msg, "type"),
-		ID:   getString(msg, "lastEventId"),
-		Data: getString(msg, "data"),
-	}
-	for _, err := range c.reg.dispatch(ev) {
-		c.reportError(err)
-	}
-}
-
-// On registers fn for events of typ ("*" for every event that reaches the
-// client: message and every type that has a handler; EventSource cannot
-// show types nobody listens for). The returned function removes it.
-func (c *Client) On(typ string, fn Handler) (func(), error) {
-	if c.isClosed() {
-		return nil, ErrClosed
-	}
-	remove, _ := c.reg.add(typ, fn)
-	if err := c.listenType(typ); err != nil {
-		remove()
-		return nil, err
-	}
-	return remove, nil
-}
-
-// OnState registers fn for state changes and calls it at once with the
-// current state.
-func (c *Client) OnState(fn func(StateChange)) {
-	c.mu.Lock()
-	c.stateFns = append(c.stateFns, fn)
-	st := c.state
-	c.mu.Unlock()
-	fn(st)
-}
-
-// OnError registers fn for errors: handler failures, decode failures and
-// transport errors.
-func (c *Client) OnError(fn func(error)) {
-	c.mu.Lock()
-	c.errFns = append(c.errFns, fn)
-	c.mu.Unlock()
-}
-
-func (c *Client) reportError(err error) {
-	c.mu.Lock()
-	fns := slices.Clone(c.errFns)
-	c.mu.Unlock()
-	if len(fns) == 0 {
-		logError(err)
-	}
-	for _, fn := range fns {
-		fn(err)
-	}
-}
-
-func (c *Client) setState(st StateChange) {
-	c.mu.Lock()
-	if c.state == st || (c.state.State == StateClosed) {
-		c.mu.Unlock()
-		return
-	}
-	c.state = st
-	fns := slices.Clone(c.stateFns)
-	c.mu.Unlock()
-	for _, fn := range fns {
-		fn(st)
-	}
-}
-
-func (c *Client) onOpen(safejs.Value) {
-	c.setState(StateChange{State: StateOpen})
-}
-
-// onTransportError follows the EventSource: CONNECTING means the browser
-// retries by itself; CLOSED means it gave up (e.g. a non-200 status).
-func (c *Client) onTransportError(safejs.Value) {
-	rs := getInt(c.es, "readyState", 2)
-	if rs == 2 {
-		c.reportError(errors.New("ssekit/sdk: stream failed and the browser gave up"))
-		c.Close()
-		return
-	}
-	c.mu.Lock()
-	attempt := c.state.Attempt + 1
-	retry := c.retry
-	c.mu.Unlock()
-	c.setState(StateChange{State: StateReconnecting, Attempt: attempt, NextDelay: retry, LastError: "connection lost"})
-}
-
-func (c *Client) onConnected(ev Event) error {
-	v, err := jsonParse(ev.Data)
+	l, err := addListener(st.es, typ, fn)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.clientID = getString(v, "clientId")
-	if ms := getInt(v, "retry", 0); ms > 0 {
-		c.retry = time.Duration(ms) * time.Millisecond
-	}
-	c.mu.Unlock()
+	st.listeners = append(st.listeners, l)
 	return nil
 }
 
-// onEnd stops for good: the server said not to come back.
-func (c *Client) onEnd(Event) error {
-	c.Close()
-	return nil
+// listen delivers MessageEvents of typ to the client.
+func (st *esStream) listen(typ string) error {
+	return st.add(typ, func(args []safejs.Value) {
+		if len(args) == 0 {
+			return
+		}
+		msg := args[0]
+		st.sink.event(Event{
+			Type: getString(msg, "type"),
+			ID:   getString(msg, "lastEventId"),
+			Data: getString(msg, "data"),
+		})
+	})
 }
 
-// ClientID is the id the server announced in its connected event.
-func (c *Client) ClientID() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.clientID
-}
-
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
-// Close closes the stream, removes every listener and releases every
-// js.Func. Safe to call more than once.
-func (c *Client) Close() {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+func (st *esStream) close() {
+	st.mu.Lock()
+	if st.closed {
+		st.mu.Unlock()
 		return
 	}
-	c.closed = true
-	all := c.own
-	for typ, f := range c.listeners {
-		all = append(all, listener{typ: typ, f: f})
+	st.closed = true
+	ls := st.listeners
+	st.listeners = nil
+	st.mu.Unlock()
+	_, _ = st.es.Call("close")
+	for _, l := range ls {
+		l.remove()
 	}
-	c.listeners, c.own = nil, nil
-	c.mu.Unlock()
-	_, _ = c.es.Call("close")
-	for _, l := range all {
-		_, _ = c.es.Call("removeEventListener", l.typ, l.f.Value())
-		l.f.Release()
+}
+
+// probeTimeout bounds a probe; a server that accepts and never answers
+// counts as a network error.
+const probeTimeout = 10 * time.Second
+
+// probe asks with HEAD (the ssekit server answers it on stream paths
+// without opening a stream); a server that does not (405, 501) gets a GET
+// that is aborted as soon as its headers arrive.
+func (t *browserTransport) probe(url string, done func(Failure)) {
+	go func() {
+		f := t.ask("HEAD", url)
+		if f.Status == 405 || f.Status == 501 {
+			f = t.ask("GET", url)
+		}
+		done(f)
+	}()
+}
+
+func (t *browserTransport) ask(method, url string) Failure {
+	ctlCtor, err := global("AbortController")
+	if err != nil {
+		return Failure{Err: err}
 	}
-	c.mu.Lock()
-	fns := slices.Clone(c.stateFns)
-	c.state = StateChange{State: StateClosed}
-	c.mu.Unlock()
-	for _, fn := range fns {
-		fn(StateChange{State: StateClosed})
+	ctl, err := ctlCtor.New()
+	if err != nil {
+		return Failure{Err: jsErr("new AbortController", err)}
 	}
+	signal, err := ctl.Get("signal")
+	if err != nil {
+		return Failure{Err: jsErr("AbortController.signal", err)}
+	}
+	headers, err := newObject(map[string]any{"Accept": "text/event-stream"})
+	if err != nil {
+		return Failure{Err: err}
+	}
+	credentials := "same-origin"
+	if t.withCredentials {
+		credentials = "include"
+	}
+	init, err := newObject(map[string]any{
+		"method": method, "credentials": credentials, "cache": "no-store",
+		"headers": headers, "signal": signal,
+	})
+	if err != nil {
+		return Failure{Err: err}
+	}
+	p, err := safejs.Global().Call("fetch", url, init)
+	if err != nil {
+		return Failure{Err: jsErr("fetch", err)}
+	}
+	timer := time.AfterFunc(probeTimeout, func() { _, _ = ctl.Call("abort") })
+	resp, err := await(p)
+	timer.Stop()
+	// Headers are all a probe wants: abort the body of a fallback GET.
+	defer func() { _, _ = ctl.Call("abort") }()
+	if err != nil {
+		return Failure{Err: err}
+	}
+	f := Failure{Status: getInt(resp, "status", 0)}
+	if h, err := resp.Get("headers"); err == nil {
+		f.RetryAfter = header(h, "Retry-After")
+		f.ContentType = header(h, "Content-Type")
+	}
+	return f
+}
+
+func header(h safejs.Value, name string) string {
+	v, err := h.Call("get", name)
+	if err != nil || v.Type() != safejs.TypeString {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}
+
+// await blocks the calling goroutine (never a JS callback) until p
+// settles. A value that is not a promise is returned as is.
+func await(p safejs.Value) (safejs.Value, error) {
+	if p.Type() != safejs.TypeObject && p.Type() != safejs.TypeFunction {
+		return p, nil
+	}
+	if then, err := p.Get("then"); err != nil || then.Type() != safejs.TypeFunction {
+		return p, nil
+	}
+	type result struct {
+		v   safejs.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	arg := func(args []safejs.Value) safejs.Value {
+		if len(args) == 0 {
+			return safejs.Undefined()
+		}
+		return args[0]
+	}
+	ok, err := funcOf(func(args []safejs.Value) { ch <- result{v: arg(args)} })
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	defer release(ok)
+	bad, err := funcOf(func(args []safejs.Value) { ch <- result{err: rejection(arg(args))} })
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	defer release(bad)
+	if _, err := p.Call("then", ok.Value(), bad.Value()); err != nil {
+		return safejs.Undefined(), jsErr("then", err)
+	}
+	r := <-ch
+	return r.v, r.err
+}
+
+// ErrRejected wraps a rejected promise.
+var ErrRejected = errors.New("ssekit/sdk: promise rejected")
+
+func rejection(reason safejs.Value) error {
+	msg := getString(reason, "message")
+	if msg == "" && reason.Type() == safejs.TypeString {
+		msg, _ = reason.String()
+	}
+	if msg == "" {
+		return ErrRejected
+	}
+	return errors.Join(ErrRejected, errors.New(msg))
+}
+
+func (t *browserTransport) online() bool {
+	nav, err := global("navigator")
+	if err != nil || nav.IsUndefined() {
+		return true
+	}
+	return getBool(nav, "onLine", true)
+}
+
+// onOnline waits for the window's online event, once.
+func (t *browserTransport) onOnline(fn func()) func() {
+	return once(safejs.Global(), "online", fn)
+}
+
+func (t *browserTransport) hidden() bool {
+	doc, err := global("document")
+	if err != nil || doc.IsUndefined() {
+		return false
+	}
+	return getString(doc, "visibilityState") == "hidden"
+}
+
+func (t *browserTransport) onVisibility(fn func(hidden bool)) func() {
+	doc, err := global("document")
+	if err != nil || doc.IsUndefined() {
+		return func() {}
+	}
+	l, err := addListener(doc, "visibilitychange", func([]safejs.Value) { fn(t.hidden()) })
+	if err != nil {
+		return func() {}
+	}
+	var o sync.Once
+	return func() { o.Do(l.remove) }
+}
+
+// once calls fn the first time target fires typ, then removes its
+// listener. The returned cancel removes it earlier.
+func once(target safejs.Value, typ string, fn func()) (cancel func()) {
+	var (
+		mu   sync.Mutex
+		l    listener
+		done bool
+	)
+	stop := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return false
+		}
+		done = true
+		l.remove()
+		return true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var err error
+	l, err = addListener(target, typ, func([]safejs.Value) {
+		if stop() {
+			// Off the JS callback: fn may open connections and take locks.
+			go fn()
+		}
+	})
+	if err != nil {
+		done = true
+		return func() {}
+	}
+	return func() { stop() }
+}
+
+// load and save use sessionStorage, which may be missing or throw (storage
+// disabled, sandboxed frames): then nothing is kept.
+func (t *browserTransport) load(key string) string {
+	s, err := global("sessionStorage")
+	if err != nil || s.IsUndefined() || s.IsNull() {
+		return ""
+	}
+	v, err := s.Call("getItem", key)
+	if err != nil || v.Type() != safejs.TypeString {
+		return ""
+	}
+	str, _ := v.String()
+	return str
+}
+
+func (t *browserTransport) save(key, value string) {
+	s, err := global("sessionStorage")
+	if err != nil || s.IsUndefined() || s.IsNull() {
+		return
+	}
+	_, _ = s.Call("setItem", key, value)
 }

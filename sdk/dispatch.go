@@ -1,6 +1,9 @@
 package sdk
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
 
 // Handler receives an event. An error it returns goes to the client's error
 // listeners and never stops dispatch to the other handlers.
@@ -60,23 +63,49 @@ func (r *registry) types() []string {
 	return out
 }
 
-// dispatch calls the handlers of ev.Type, then the EventAny handlers, in
-// registration order, and returns the errors they reported. A handler
-// added or removed during dispatch takes effect from the next event.
-func (r *registry) dispatch(ev Event) []error {
+// dispatch calls the handlers of ev.Type, then (when wildcard is true) the
+// EventAny handlers, in registration order, and returns the errors they
+// reported, each a *HandlerError with the event. A handler that panics is
+// reported the same way and never stops the others. A handler added or
+// removed during dispatch takes effect from the next event.
+func (r *registry) dispatch(ev Event, wildcard bool) []error {
 	r.mu.Lock()
 	list := append([]entry(nil), r.byType[ev.Type]...)
-	if ev.Type != EventAny {
+	if wildcard && ev.Type != EventAny {
 		list = append(list, r.byType[EventAny]...)
 	}
 	r.mu.Unlock()
 	var errs []error
 	for _, e := range list {
-		if err := e.fn(ev); err != nil {
+		if err := call(e.fn, ev); err != nil {
 			errs = append(errs, &HandlerError{Event: ev, Err: err})
 		}
 	}
 	return errs
+}
+
+// call runs fn, turning a panic into an error: in a browser one panicking
+// handler would otherwise stop the whole SDK.
+func call(fn Handler, ev Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError(r)
+		}
+	}()
+	return fn(ev)
+}
+
+// ErrPanic wraps a panic recovered from a handler or hook.
+var ErrPanic = errors.New("ssekit/sdk: handler panicked")
+
+func panicError(r any) error {
+	if err, ok := r.(error); ok {
+		return errors.Join(ErrPanic, err)
+	}
+	if s, ok := r.(string); ok {
+		return errors.Join(ErrPanic, errors.New(s))
+	}
+	return ErrPanic
 }
 
 // HandlerError is a handler's failure, with the event it failed on.

@@ -21,8 +21,8 @@ func TestRegistry_dispatchOrderAndWildcard(t *testing.T) {
 		t.Fatal("second handler must not report first")
 	}
 	r.add(EventAny, rec("any"))
-	r.dispatch(Event{Type: "order", Data: "1"})
-	r.dispatch(Event{Type: "other", Data: "2"})
+	r.dispatch(Event{Type: "order", Data: "1"}, true)
+	r.dispatch(Event{Type: "other", Data: "2"}, true)
 	want := []string{"a:1", "b:1", "any:1", "any:2"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -36,7 +36,7 @@ func TestRegistry_errorsDoNotStopDispatch(t *testing.T) {
 	calls := 0
 	r.add("x", func(Event) error { calls++; return boom })
 	r.add("x", func(Event) error { calls++; return nil })
-	errs := r.dispatch(Event{Type: "x", Data: "d"})
+	errs := r.dispatch(Event{Type: "x", Data: "d"}, true)
 	if calls != 2 {
 		t.Fatalf("calls = %d, want 2", calls)
 	}
@@ -52,7 +52,7 @@ func TestRegistry_remove(t *testing.T) {
 	calls := 0
 	remove, _ := r.add("x", func(Event) error { calls++; return nil })
 	remove()
-	r.dispatch(Event{Type: "x"})
+	r.dispatch(Event{Type: "x"}, true)
 	if calls != 0 || len(r.types()) != 0 {
 		t.Fatalf("removed handler ran (%d) or type kept (%v)", calls, r.types())
 	}

@@ -1,0 +1,55 @@
+package sdk
+
+import "strings"
+
+// cursorParam is the query parameter that carries the last event id when
+// the SDK, not the browser, opens a connection (EventSource cannot set the
+// Last-Event-ID header).
+const cursorParam = "lastEventId"
+
+// withLastEventID returns url with its lastEventId query parameter set to
+// id, replacing any already there and keeping the fragment.
+func withLastEventID(url, id string) string {
+	base, frag, hasFrag := strings.Cut(url, "#")
+	path, query, _ := strings.Cut(base, "?")
+	var b strings.Builder
+	b.WriteString(path)
+	b.WriteByte('?')
+	for part := range strings.SplitSeq(query, "&") {
+		if part == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(part, "=")
+		if name == cursorParam {
+			continue
+		}
+		b.WriteString(part)
+		b.WriteByte('&')
+	}
+	b.WriteString(cursorParam)
+	b.WriteByte('=')
+	b.WriteString(queryEscape(id))
+	if hasFrag {
+		b.WriteByte('#')
+		b.WriteString(frag)
+	}
+	return b.String()
+}
+
+// queryEscape percent-encodes every byte but the unreserved characters of
+// RFC 3986, which any server decodes back to the same id.
+func queryEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
