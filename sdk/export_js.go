@@ -4,8 +4,10 @@ package sdk
 
 import (
 	"errors"
-	"fmt"
+	"math"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hack-pad/safejs"
 )
@@ -17,26 +19,38 @@ type bridge struct {
 	mu      sync.Mutex
 	next    int
 	clients map[int]*Client
-	subs    map[int]func() // subscription token -> remove
+	subs    map[int]sub // subscription token -> its client and remove
+}
+
+// sub is one registration made through the bridge (on, bind).
+type sub struct {
+	c      *Client
+	remove func()
 }
 
 // Export hands the bridge to www/ssekit.js through SSEKit.__attach, which
 // resolves SSEKit.ready. The bridge functions live as long as the page.
 func Export() error {
-	b := &bridge{clients: make(map[int]*Client), subs: make(map[int]func())}
+	b := &bridge{clients: make(map[int]*Client), subs: make(map[int]sub)}
 	fns := map[string]func(args []safejs.Value) (any, error){
-		"connect":  b.connect,
-		"on":       b.on,
-		"off":      b.off,
-		"bind":     b.bind,
-		"onState":  b.onState,
-		"onError":  b.onError,
-		"clientId": b.clientID,
-		"close":    b.close,
+		"connect":     b.connect,
+		"on":          b.on,
+		"off":         b.off,
+		"bind":        b.bind,
+		"onState":     b.onState,
+		"onError":     b.onError,
+		"onReset":     b.onReset,
+		"onAuthError": b.onAuthError,
+		"stats":       b.stats,
+		"state":       b.state,
+		"lastEventId": b.lastEventID,
+		"clientId":    b.clientID,
+		"close":       b.close,
+		"debug":       b.debug,
 	}
 	props := make(map[string]any, len(fns))
 	for name, fn := range fns {
-		f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		f, err := funcOfResult(func(args []safejs.Value) any {
 			v, err := fn(args)
 			if err != nil {
 				return jsError(err)
@@ -44,7 +58,7 @@ func Export() error {
 			return v
 		})
 		if err != nil {
-			return jsErr("FuncOf", err)
+			return err
 		}
 		props[name] = f.Value()
 	}
@@ -65,6 +79,18 @@ func Export() error {
 	return nil
 }
 
+// funcOfResult is funcOf for a function that returns a value to JS. The
+// bridge's functions live as long as the page and are counted like the
+// others.
+func funcOfResult(fn func(args []safejs.Value) any) (safejs.Func, error) {
+	f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any { return fn(args) })
+	if err != nil {
+		return f, jsErr("FuncOf", err)
+	}
+	liveFuncs.Add(1)
+	return f, nil
+}
+
 // jsError turns a Go error into a JS Error object that ssekit.js throws.
 func jsError(err error) any {
 	ctor, gerr := global("Error")
@@ -80,16 +106,20 @@ func jsError(err error) any {
 
 var errArgs = errors.New("ssekit/sdk: bad arguments")
 
+func badArg(what string) error {
+	return errors.Join(errArgs, errors.New("ssekit/sdk: "+what))
+}
+
 func argString(args []safejs.Value, i int, name string) (string, error) {
 	if i >= len(args) || args[i].Type() != safejs.TypeString {
-		return "", fmt.Errorf("%w: %s must be a string", errArgs, name)
+		return "", badArg(name + " must be a string")
 	}
 	return args[i].String()
 }
 
 func argFunc(args []safejs.Value, i int, name string) (safejs.Value, error) {
 	if i >= len(args) || args[i].Type() != safejs.TypeFunction {
-		return safejs.Undefined(), fmt.Errorf("%w: %s must be a function", errArgs, name)
+		return safejs.Undefined(), badArg(name + " must be a function")
 	}
 	return args[i], nil
 }
@@ -103,9 +133,38 @@ func argOpts(args []safejs.Value, i int) safejs.Value {
 	return o
 }
 
+// optNumber reads an optional number option: ok is false when absent
+// (undefined or null); anything else that is not a number is an error.
+func optNumber(o safejs.Value, name string) (v float64, ok bool, err error) {
+	p, err := o.Get(name)
+	if err != nil || p.IsUndefined() || p.IsNull() {
+		return 0, false, nil
+	}
+	if p.Type() != safejs.TypeNumber {
+		return 0, false, badArg(name + " must be a number")
+	}
+	v, err = p.Float()
+	if err != nil || math.IsNaN(v) {
+		return 0, false, badArg(name + " must be a number")
+	}
+	return v, true, nil
+}
+
+// optMillis reads an optional duration in milliseconds, > 0.
+func optMillis(o safejs.Value, name string) (time.Duration, error) {
+	v, ok, err := optNumber(o, name)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if v <= 0 || math.IsInf(v, 0) {
+		return 0, badArg(name + " must be a positive number of milliseconds")
+	}
+	return clampDelay(time.Duration(v * float64(time.Millisecond))), nil
+}
+
 func (b *bridge) client(args []safejs.Value) (*Client, error) {
 	if len(args) == 0 || args[0].Type() != safejs.TypeNumber {
-		return nil, fmt.Errorf("%w: client handle", errArgs)
+		return nil, badArg("client handle")
 	}
 	h, _ := args[0].Int()
 	b.mu.Lock()
@@ -117,13 +176,73 @@ func (b *bridge) client(args []safejs.Value) (*Client, error) {
 	return c, nil
 }
 
+// connectOptions reads SSEKit.connect's options: {backoff: {initialMs,
+// maxMs, factor, resetAfterMs}, maxRetries, withCredentials, persist,
+// pauseWhenHidden, dedupWindow}.
+func connectOptions(o safejs.Value) (Options, error) {
+	var opts Options
+	if bo, err := o.Get("backoff"); err == nil && bo.Type() == safejs.TypeObject && !bo.IsNull() {
+		var err error
+		if opts.Backoff.Initial, err = optMillis(bo, "initialMs"); err != nil {
+			return opts, err
+		}
+		if opts.Backoff.Max, err = optMillis(bo, "maxMs"); err != nil {
+			return opts, err
+		}
+		if opts.Backoff.ResetAfter, err = optMillis(bo, "resetAfterMs"); err != nil {
+			return opts, err
+		}
+		f, ok, err := optNumber(bo, "factor")
+		if err != nil {
+			return opts, err
+		}
+		if ok && (f < 1 || math.IsInf(f, 0)) {
+			return opts, badArg("backoff.factor must be a number >= 1")
+		}
+		opts.Backoff.Factor = f
+	}
+	// maxRetries: absent or Infinity = unlimited; 0 = never reconnect.
+	n, ok, err := optNumber(o, "maxRetries")
+	switch {
+	case err != nil:
+		return opts, err
+	case !ok, math.IsInf(n, 1):
+	case n < 0 || n != math.Trunc(n):
+		return opts, badArg("maxRetries must be a whole number >= 0 or Infinity")
+	case n == 0:
+		opts.MaxRetries = -1
+	default:
+		opts.MaxRetries = int(min(n, math.MaxInt32))
+	}
+	opts.WithCredentials = getBool(o, "withCredentials", false)
+	opts.PauseWhenHidden = getBool(o, "pauseWhenHidden", false)
+	p, ok := ParsePersist(getString(o, "persist"))
+	if !ok {
+		return opts, badArg("persist must be 'none' or 'session'")
+	}
+	opts.Persist = p
+	w, ok, err := optNumber(o, "dedupWindow")
+	switch {
+	case err != nil:
+		return opts, err
+	case ok && (w < 1 || w > 1<<20 || w != math.Trunc(w)):
+		return opts, badArg("dedupWindow must be a whole number in [1, 1048576]")
+	case ok:
+		opts.DedupWindow = int(w)
+	}
+	return opts, nil
+}
+
 func (b *bridge) connect(args []safejs.Value) (any, error) {
 	url, err := argString(args, 0, "url")
 	if err != nil {
 		return nil, err
 	}
-	o := argOpts(args, 1)
-	c, err := Connect(url, Options{WithCredentials: getBool(o, "withCredentials", false)})
+	opts, err := connectOptions(argOpts(args, 1))
+	if err != nil {
+		return nil, err
+	}
+	c, err := Connect(url, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -132,25 +251,19 @@ func (b *bridge) connect(args []safejs.Value) (any, error) {
 	h := b.next
 	b.clients[h] = c
 	b.mu.Unlock()
-	c.OnState(func(st StateChange) {
-		if st.State == StateClosed {
-			b.mu.Lock()
-			delete(b.clients, h)
-			b.mu.Unlock()
-		}
-	})
 	return h, nil
 }
 
-func (b *bridge) addSub(remove func()) int {
+// addSub records a registration of c and returns its token for off.
+func (b *bridge) addSub(c *Client, remove func()) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.next++
-	b.subs[b.next] = remove
+	b.subs[b.next] = sub{c: c, remove: remove}
 	return b.next
 }
 
-// on(handle, type, fn, {decode}) -> subscription token
+// on(handle, type, fn, {decode, schema}) -> subscription token
 func (b *bridge) on(args []safejs.Value) (any, error) {
 	c, err := b.client(args)
 	if err != nil {
@@ -164,59 +277,134 @@ func (b *bridge) on(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	decode, ok := ParseDecode(getString(argOpts(args, 3), "decode"))
+	o := argOpts(args, 3)
+	decode, ok := ParseDecode(getString(o, "decode"))
 	if !ok {
-		return nil, fmt.Errorf("%w: decode must be 'auto', 'json' or 'text'", errArgs)
+		return nil, badArg("decode must be 'auto', 'json' or 'text'")
 	}
-	remove, err := c.On(typ, jsHandler(fn, decode))
+	schema, err := schemaOption(o)
 	if err != nil {
 		return nil, err
 	}
-	return b.addSub(remove), nil
+	if !schema.IsZero() && decode == DecodeText {
+		return nil, badArg("a schema needs decode 'auto' or 'json'")
+	}
+	remove, err := c.On(typ, jsHandler(fn, decode, schema))
+	if err != nil {
+		return nil, err
+	}
+	return b.addSub(c, remove), nil
+}
+
+// schemaOption reads {schema: {field: 'type', ...}}.
+func schemaOption(o safejs.Value) (Schema, error) {
+	s, err := o.Get("schema")
+	if err != nil || s.IsUndefined() || s.IsNull() {
+		return Schema{}, nil
+	}
+	if s.Type() != safejs.TypeObject {
+		return Schema{}, badArg("schema must be an object of field name -> type")
+	}
+	obj, err := global("Object")
+	if err != nil {
+		return Schema{}, err
+	}
+	keys, err := obj.Call("keys", s)
+	if err != nil {
+		return Schema{}, jsErr("Object.keys", err)
+	}
+	n, _ := keys.Length()
+	spec := make(map[string]string, n)
+	for i := 0; i < n; i++ {
+		k, _ := keys.Index(i)
+		name, _ := k.String()
+		t := getString(s, name)
+		if t == "" {
+			return Schema{}, badArg("schema." + name + " must be a type name")
+		}
+		spec[name] = t
+	}
+	sc, err := ParseSchema(spec)
+	if err != nil {
+		return Schema{}, errors.Join(errArgs, err)
+	}
+	return sc, nil
 }
 
 func (b *bridge) off(args []safejs.Value) (any, error) {
 	if len(args) < 1 || args[0].Type() != safejs.TypeNumber {
-		return nil, fmt.Errorf("%w: subscription token", errArgs)
+		return nil, badArg("subscription token")
 	}
 	tok, _ := args[0].Int()
 	b.mu.Lock()
-	remove := b.subs[tok]
+	s := b.subs[tok]
 	delete(b.subs, tok)
 	b.mu.Unlock()
-	if remove != nil {
-		remove()
+	if s.remove != nil {
+		s.remove()
 	}
 	return nil, nil
 }
 
-// bind(handle, selector, type, {insert, max}) -> subscription token
+// bind(handle, selector or element, type, {mode, insert, max, template})
+// -> subscription token. template is markup (a string) or an element whose
+// content is the template (e.g. a <template>).
 func (b *bridge) bind(args []safejs.Value) (any, error) {
 	c, err := b.client(args)
 	if err != nil {
 		return nil, err
 	}
-	sel, err := argString(args, 1, "selector")
-	if err != nil {
-		return nil, err
+	if len(args) < 2 || (args[1].Type() != safejs.TypeString && args[1].Type() != safejs.TypeObject) || args[1].IsNull() {
+		return nil, badArg("selector must be a string or an element")
 	}
 	typ, err := argString(args, 2, "type")
 	if err != nil {
 		return nil, err
 	}
 	o := argOpts(args, 3)
-	insert, ok := ParseInsert(getString(o, "insert"))
-	if !ok {
-		return nil, fmt.Errorf("%w: insert must be 'append', 'prepend' or 'replace'", errArgs)
-	}
-	if mode := getString(o, "mode"); mode != "" && mode != "text" {
-		return nil, fmt.Errorf("%w: mode %q is not supported", errArgs, mode)
-	}
-	remove, err := c.Bind(sel, typ, BindOptions{Insert: insert, Max: getInt(o, "max", 0)})
+	max, _, err := optNumber(o, "max")
 	if err != nil {
 		return nil, err
 	}
-	return b.addSub(remove), nil
+	opts, err := ParseBindOptions(getString(o, "mode"), getString(o, "insert"), max)
+	if err != nil {
+		return nil, errors.Join(errArgs, err)
+	}
+	if t, err := o.Get("template"); err == nil && !t.IsUndefined() && !t.IsNull() {
+		switch t.Type() {
+		case safejs.TypeString:
+			markup, _ := t.String()
+			opts.Template = ParseTemplate(markup)
+		case safejs.TypeObject:
+			if opts.Template, err = TemplateFromElement(t); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, badArg("template must be a string of markup or an element")
+		}
+	}
+	var remove func()
+	if args[1].Type() == safejs.TypeString {
+		sel, _ := args[1].String()
+		remove, err = c.Bind(sel, typ, opts)
+	} else {
+		remove, err = c.BindElement(args[1], typ, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.addSub(c, remove), nil
+}
+
+// stateObject is what onState listeners get.
+func stateObject(st StateChange) (safejs.Value, error) {
+	return newObject(map[string]any{
+		"state":       string(st.State),
+		"attempt":     st.Attempt,
+		"nextDelayMs": int(st.NextDelay.Milliseconds()),
+		"status":      st.Status,
+		"lastError":   st.LastError,
+	})
 }
 
 func (b *bridge) onState(args []safejs.Value) (any, error) {
@@ -229,21 +417,23 @@ func (b *bridge) onState(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnState(func(st StateChange) {
-		obj, err := newObject(map[string]any{
-			"state":       string(st.State),
-			"attempt":     st.Attempt,
-			"nextDelayMs": st.NextDelay.Milliseconds(),
-			"status":      st.Status,
-			"lastError":   st.LastError,
-		})
+		obj, err := stateObject(st)
 		if err == nil {
 			_, err = fn.Invoke(obj)
 		}
 		if err != nil {
-			c.reportError(fmt.Errorf("ssekit/sdk: state listener failed: %w", err))
+			c.reportError(errors.Join(errors.New("ssekit/sdk: state listener failed"), err))
 		}
 	})
 	return nil, nil
+}
+
+func (b *bridge) state(args []safejs.Value) (any, error) {
+	c, err := b.client(args)
+	if err != nil {
+		return nil, err
+	}
+	return stateObject(c.State())
 }
 
 func (b *bridge) onError(args []safejs.Value) (any, error) {
@@ -256,18 +446,112 @@ func (b *bridge) onError(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnError(func(e error) {
-		obj := jsError(e)
-		var he *HandlerError
-		if v, ok := obj.(safejs.Value); ok && errors.As(e, &he) {
-			if ev, err := eventObject(he.Event, he.Event.Data); err == nil {
-				_ = v.Set("event", ev)
-			}
-		}
-		if _, err := fn.Invoke(obj); err != nil {
-			logError(fmt.Errorf("ssekit/sdk: error listener failed: %w", err))
+		if _, err := fn.Invoke(errorObject(e)); err != nil {
+			logError(errors.Join(errors.New("ssekit/sdk: error listener failed"), err))
 		}
 	})
 	return nil, nil
+}
+
+// errorObject is the Error onError listeners get: with the event
+// attached (.event) when a handler, decode or schema check failed on one,
+// and .field for a schema failure.
+func errorObject(e error) any {
+	obj := jsError(e)
+	v, ok := obj.(safejs.Value)
+	if !ok {
+		return obj
+	}
+	var he *HandlerError
+	if errors.As(e, &he) {
+		if ev, err := eventObject(he.Event, he.Event.Data); err == nil {
+			_ = v.Set("event", ev)
+		}
+	}
+	var se *SchemaError
+	if errors.As(e, &se) {
+		_ = v.Set("field", se.Field)
+	}
+	return v
+}
+
+// onReset(handle, fn): fn gets {reason}.
+func (b *bridge) onReset(args []safejs.Value) (any, error) {
+	c, err := b.client(args)
+	if err != nil {
+		return nil, err
+	}
+	fn, err := argFunc(args, 1, "listener")
+	if err != nil {
+		return nil, err
+	}
+	c.OnReset(func(reason string) {
+		obj, err := newObject(map[string]any{"reason": reason})
+		if err == nil {
+			_, err = fn.Invoke(obj)
+		}
+		if err != nil {
+			c.reportError(errors.Join(errors.New("ssekit/sdk: reset listener failed"), err))
+		}
+	})
+	return nil, nil
+}
+
+// onAuthError(handle, fn): fn gets {status, reason} and may return a
+// promise. Anything but false (or a promise of it) reconnects; false, a
+// throw or a rejection stops the client.
+func (b *bridge) onAuthError(args []safejs.Value) (any, error) {
+	c, err := b.client(args)
+	if err != nil {
+		return nil, err
+	}
+	fn, err := argFunc(args, 1, "hook")
+	if err != nil {
+		return nil, err
+	}
+	c.OnAuthError(func(info AuthError) bool {
+		obj, err := newObject(map[string]any{"status": info.Status, "reason": info.Reason})
+		if err != nil {
+			c.reportError(err)
+			return false
+		}
+		v, err := fn.Invoke(obj)
+		if err == nil {
+			v, err = await(v)
+		}
+		if err != nil {
+			c.reportError(errors.Join(errors.New("ssekit/sdk: auth hook failed"), err))
+			return false
+		}
+		if v.Type() == safejs.TypeBoolean {
+			ok, _ := v.Bool()
+			return ok
+		}
+		return true
+	})
+	return nil, nil
+}
+
+func (b *bridge) stats(args []safejs.Value) (any, error) {
+	c, err := b.client(args)
+	if err != nil {
+		return nil, err
+	}
+	s := c.Stats()
+	return newObject(map[string]any{
+		"received":          s.Received,
+		"droppedDuplicates": s.DroppedDuplicates,
+		"reconnects":        s.Reconnects,
+		"resets":            s.Resets,
+	})
+}
+
+func (b *bridge) lastEventID(args []safejs.Value) (any, error) {
+	c, err := b.client(args)
+	if err != nil {
+		return nil, err
+	}
+	return c.LastEventID(), nil
 }
 
 func (b *bridge) clientID(args []safejs.Value) (any, error) {
@@ -278,6 +562,7 @@ func (b *bridge) clientID(args []safejs.Value) (any, error) {
 	return c.ClientID(), nil
 }
 
+// close(handle) closes the client and forgets it and its registrations.
 func (b *bridge) close(args []safejs.Value) (any, error) {
 	c, err := b.client(args)
 	if errors.Is(err, ErrClosed) {
@@ -286,13 +571,43 @@ func (b *bridge) close(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	h, _ := args[0].Int()
+	b.mu.Lock()
+	delete(b.clients, h)
+	for tok, s := range b.subs {
+		if s.c == c {
+			delete(b.subs, tok)
+		}
+	}
+	b.mu.Unlock()
 	c.Close()
 	return nil, nil
 }
 
-// jsHandler adapts a JS function to a Handler: it gets {type, id, data, raw}.
-func jsHandler(fn safejs.Value, decode Decode) Handler {
+// debug() -> {funcs, listeners, clients, subs}: the live resources, for
+// leak tests.
+func (b *bridge) debug([]safejs.Value) (any, error) {
+	d := ReadDebug()
+	b.mu.Lock()
+	clients, subs := len(b.clients), len(b.subs)
+	b.mu.Unlock()
+	return newObject(map[string]any{
+		"funcs":     d.Funcs,
+		"listeners": d.Listeners,
+		"clients":   clients,
+		"subs":      subs,
+	})
+}
+
+// jsHandler adapts a JS function to a Handler: it gets {type, id, data,
+// raw}. A schema is checked on the raw payload before anything else.
+func jsHandler(fn safejs.Value, decode Decode, schema Schema) Handler {
 	return func(ev Event) error {
+		if !schema.IsZero() {
+			if err := schema.Check(ev.Data); err != nil {
+				return err
+			}
+		}
 		var data any = ev.Data
 		if decode.WantsJSON(ev.Data) {
 			v, err := jsonParse(ev.Data)
@@ -300,7 +615,7 @@ func jsHandler(fn safejs.Value, decode Decode) Handler {
 			case err == nil:
 				data = v
 			case decode == DecodeJSON:
-				return fmt.Errorf("decode %s event as JSON: %w", ev.Type, err)
+				return errors.Join(errors.New("ssekit/sdk: decode "+strconv.Quote(ev.Type)+" event as JSON"), err)
 			}
 		}
 		obj, err := eventObject(ev, data)

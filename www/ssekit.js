@@ -44,8 +44,21 @@
   };
   Client.prototype.onState = function (fn) { call('onState', [this._h, fn]); };
   Client.prototype.onError = function (fn) { call('onError', [this._h, fn]); };
+  /** fn({reason}): the server could not resume from the last event id. */
+  Client.prototype.onReset = function (fn) { call('onReset', [this._h, fn]); };
+  /** fn({status, reason}) on 401/403 or `end` with reason token-expired; it
+   *  may return a promise. Anything but false reconnects; false, a throw or
+   *  a rejection stops the client. Without a hook the client stops. */
+  Client.prototype.onAuthError = function (fn) { call('onAuthError', [this._h, fn]); };
+  /** {received, droppedDuplicates, reconnects, resets} */
+  Client.prototype.stats = function () { return call('stats', [this._h]); };
+  /** {state, attempt, nextDelayMs, status, lastError}, as onState gets it. */
+  Client.prototype.state = function () { return call('state', [this._h]); };
   Object.defineProperty(Client.prototype, 'clientId', {
     get: function () { return call('clientId', [this._h]); }
+  });
+  Object.defineProperty(Client.prototype, 'lastEventId', {
+    get: function () { return call('lastEventId', [this._h]); }
   });
   Client.prototype.close = function () { call('close', [this._h]); };
 
@@ -56,6 +69,8 @@
       var abs = new URL(url, location.href).href;
       return new Client(call('connect', [abs, opts || {}]), abs);
     },
+    // Live SDK resources {funcs, listeners, clients, subs}, for leak tests.
+    __debug: function () { return call('debug', []); },
     // Called once by ssekit.wasm with its bridge.
     __attach: function (b) {
       if (bridge) return;
@@ -65,29 +80,6 @@
   };
   Object.defineProperty(globalThis, 'SSEKit', { value: SSEKit, writable: false, configurable: false });
 
-  function loadScript(src) {
-    return new Promise(function (res, rej) {
-      var s = document.createElement('script');
-      s.src = scriptURL(src);
-      s.onload = res;
-      s.onerror = function () { rej(new Error('ssekit: could not load ' + src)); };
-      document.head.appendChild(s);
-    });
-  }
-
-  function start() {
-    var execReady = typeof globalThis.Go === 'function' ? Promise.resolve() : loadScript(asset('wasm_exec.js'));
-    var url = asset('ssekit.wasm');
-    var fetched = fetchWasm(url); // in parallel with wasm_exec.js
-    fetched.catch(function () {}); // handled below, once Go is there
-    return execReady.then(function () {
-      var go = new globalThis.Go();
-      var viaBuffer = function () {
-        return fetchWasm(url).then(function (r) { return r.arrayBuffer(); })
-          .then(function (buf) { return WebAssembly.instantiate(buf, go.importObject); });
-      };
-      // instantiateStreaming needs Content-Type application/wasm; other
-      // servers get the slower path.
   // Trusted Types: on a page with require-trusted-types-for 'script' a
   // script URL must come from a policy. Ours is named 'ssekit' and only
   // accepts URLs under the loader's base. It is created on first use, so a
@@ -114,6 +106,38 @@
     return policy ? policy.createScriptURL(url) : url;
   }
 
+  function loadScript(src) {
+    return new Promise(function (res, rej) {
+      var s = document.createElement('script');
+      s.src = scriptURL(src);
+      s.onload = res;
+      s.onerror = function () { rej(new Error('ssekit: could not load ' + src)); };
+      document.head.appendChild(s);
+    });
+  }
+
+  function asset(name) { return base + (assets[name] || name); }
+
+  function fetchWasm(url) {
+    return fetch(url, { credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error('ssekit: ' + url + ': HTTP ' + r.status);
+      return r;
+    });
+  }
+
+  function start() {
+    var execReady = typeof globalThis.Go === 'function' ? Promise.resolve() : loadScript(asset('wasm_exec.js'));
+    var url = asset('ssekit.wasm');
+    var fetched = fetchWasm(url); // in parallel with wasm_exec.js
+    fetched.catch(function () {}); // handled below, once Go is there
+    return execReady.then(function () {
+      var go = new globalThis.Go();
+      var viaBuffer = function () {
+        return fetchWasm(url).then(function (r) { return r.arrayBuffer(); })
+          .then(function (buf) { return WebAssembly.instantiate(buf, go.importObject); });
+      };
+      // instantiateStreaming needs Content-Type application/wasm; other
+      // servers get the slower path.
       var inst = WebAssembly.instantiateStreaming
         ? WebAssembly.instantiateStreaming(fetched, go.importObject).catch(function (e) {
             if (e instanceof TypeError) return viaBuffer();
@@ -126,16 +150,6 @@
     });
   }
   start().catch(function (e) { rejectReady(e); });
-  function asset(name) { return base + (assets[name] || name); }
-
-  function fetchWasm(url) {
-    return fetch(url, { credentials: 'same-origin' }).then(function (r) {
-      if (!r.ok) throw new Error('ssekit: ' + url + ': HTTP ' + r.status);
-      return r;
-    });
-  }
-
-})();
 
   // Declarative markup, wired once the wasm is ready and the document is
   // parsed: an element with data-sse-connect="url" opens a stream; inside it
@@ -209,3 +223,4 @@
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch);
     else watch();
   }, function () {});
+})();
