@@ -46,6 +46,15 @@ func serverFig(f func(*load.ServerFigures) float64) func(load.Result) (float64, 
 	}
 }
 
+func kernelFig(f func(*load.KernelTCP) int64) func(load.Result) (float64, bool) {
+	return func(r load.Result) (float64, bool) {
+		if r.Kernel == nil {
+			return 0, false
+		}
+		return float64(f(r.Kernel)), true
+	}
+}
+
 func always(f func(load.Result) float64) func(load.Result) (float64, bool) {
 	return func(r load.Result) (float64, bool) { return f(r), true }
 }
@@ -62,8 +71,11 @@ var (
 	mIdleTotal  = metric{"server RSS with every stream open (MiB)", false, "%.1f", true, serverFig(func(s *load.ServerFigures) float64 { return float64(s.RSSConnectedKiB) / 1024 })}
 	mIdleConn   = metric{"connect all streams (s)", false, "%.2f", true, always(func(r load.Result) float64 { return r.ConnectSeconds })}
 
-	broadcastMetrics = []metric{mDeliveries, mP50, mP99, mMax, mCPU, mRSS, mConnect}
-	idleMetrics      = []metric{mIdleRSS, mIdleTotal, mIdleConn}
+	mTimeouts = metric{"kernel TCP timeouts, machine-wide", false, "%.0f", false, kernelFig(func(k *load.KernelTCP) int64 { return k.Timeouts })}
+	mDrops    = metric{"kernel TCP drops, machine-wide", false, "%.0f", false, kernelFig(func(k *load.KernelTCP) int64 { return k.RcvQDrops + k.ListenDrops })}
+
+	broadcastMetrics = []metric{mDeliveries, mP50, mP99, mMax, mCPU, mRSS, mConnect, mTimeouts, mDrops}
+	idleMetrics      = []metric{mIdleRSS, mIdleTotal, mIdleConn, mTimeouts, mDrops}
 	// ratioMetrics are the figures compared between ssekit and each peer.
 	broadcastRatios = []metric{mDeliveries, mP99, mCPU, mRSS}
 	idleRatios      = []metric{mIdleRSS}

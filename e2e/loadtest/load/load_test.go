@@ -137,3 +137,31 @@ func TestConfig_validate(t *testing.T) {
 		})
 	}
 }
+
+func TestAddCounters(t *testing.T) {
+	t.Parallel()
+	netstat := "TcpExt: SyncookiesSent ListenDrops TCPTimeouts TCPRcvQDrop TCPBacklogDrop TCPSynRetrans TCPToZeroWindowAdv\n" +
+		"TcpExt: 0 64 90 21 2 64 1524\n" +
+		"IpExt: InNoRoutes\nIpExt: 0\n"
+	snmp := "Ip: Forwarding\nIp: 1\nTcp: RtoAlgorithm RetransSegs\nTcp: 1 85395\n"
+	var k KernelTCP
+	if err := addCounters(&k, []byte(netstat)); err != nil {
+		t.Fatal(err)
+	}
+	if err := addCounters(&k, []byte(snmp)); err != nil {
+		t.Fatal(err)
+	}
+	want := KernelTCP{RetransSegs: 85395, Timeouts: 90, RcvQDrops: 23, ListenDrops: 64, SYNRetrans: 64, ZeroWindowTo: 1524}
+	if k != want {
+		t.Errorf("counters = %+v, want %+v", k, want)
+	}
+	if d := want.since(KernelTCP{RetransSegs: 85000, Timeouts: 90}); d.RetransSegs != 395 || d.Timeouts != 0 || d.ListenDrops != 64 {
+		t.Errorf("since = %+v", d)
+	}
+	if err := addCounters(&k, []byte("TcpExt: A B\nTcpExt: 1\n")); !errors.Is(err, errProcFormat) {
+		t.Errorf("unmatched lines: %v", err)
+	}
+	if _, err := ReadKernelTCP(); err != nil {
+		t.Errorf("ReadKernelTCP on this machine: %v", err)
+	}
+}

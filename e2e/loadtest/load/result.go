@@ -35,6 +35,7 @@ type Result struct {
 	OtherEvents      int64   `json:"other_events"` // events not from this tool (e.g. a connected event)
 
 	Server *ServerFigures `json:"server,omitempty"`
+	Kernel *KernelTCP     `json:"kernel_tcp,omitempty"` // whole machine, first dial → end
 
 	Errors []string `json:"errors,omitempty"`
 	OK     bool     `json:"ok"`
@@ -93,6 +94,10 @@ func (r *Result) WriteTable(w io.Writer) error {
 		if r.Mode == "broadcast" {
 			row("server CPU", "%.3f s, %.2f µs/delivery", s.CPUSeconds, s.CPUPerDeliveryUs)
 		}
+	}
+	if k := r.Kernel; k != nil {
+		row("kernel TCP (machine)", "%d RTO timeouts, %d receive-queue drops, %d listen drops, %d SYN resends, %d segments resent, %d zero windows",
+			k.Timeouts, k.RcvQDrops, k.ListenDrops, k.SYNRetrans, k.RetransSegs, k.ZeroWindowTo)
 	}
 	status := "ok"
 	if !r.OK {

@@ -49,6 +49,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Server = &ServerFigures{PID: cfg.PID, RSSBaseKiB: base.RSSKiB}
 	}
 
+	// Kernel counters are a diagnosis, not a requirement: a machine
+	// without /proc/net still runs.
+	if k0, err := ReadKernelTCP(); err == nil {
+		defer func() {
+			if k1, err := ReadKernelTCP(); err == nil {
+				d := k1.since(k0)
+				res.Kernel = &d
+			}
+		}()
+	}
+
 	rs := &runState{start: time.Now(), events: int64(cfg.Events), nudge: make(chan struct{}, 1)}
 	streams := make([]*stream, cfg.Conns)
 	for i := range streams {
