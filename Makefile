@@ -6,7 +6,7 @@ WASM      := www/ssekit.wasm
 WASM_EXEC := www/wasm_exec.js
 GOFILES   := $(shell find sdk wasm -name '*.go' -not -name '*_test.go') go.mod go.sum
 
-.PHONY: all build wasm run test vet unit e2e deps clean
+.PHONY: all build wasm run test vet unit e2e deps clean bench
 
 all: build
 
@@ -41,6 +41,18 @@ unit:
 
 e2e: wasm
 	$(GO) test -race -count=1 -timeout 10m ./e2e/...
+
+## bench: Go micro-benchmarks, then ssekit side by side with the peers of
+## e2e/peers (interleaved runs, a fresh server each); writes BENCHMARKS.md.
+## Takes several minutes; not part of `make test`.
+BENCH_RUNS  ?= 5
+BENCH_MICRO ?= $(or $(TMPDIR),/tmp)/ssekit-bench-micro.txt
+BENCH_GO    := $(GO) test -run='^$$' -bench=. -benchmem -count=6 ./sdk/wire/ ./e2e/
+bench: deps
+	@echo "$(BENCH_GO) > $(BENCH_MICRO)"
+	@$(BENCH_GO) > $(BENCH_MICRO) || { cat $(BENCH_MICRO); exit 1; }
+	$(GO) run ./e2e/bench -runs $(BENCH_RUNS) -out BENCHMARKS.md -micro $(BENCH_MICRO) \
+		-micro-command "$(BENCH_GO)" -command "make bench"
 
 clean:
 	rm -f $(WASM) $(WASM_EXEC)
