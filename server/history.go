@@ -22,8 +22,8 @@ type target struct {
 	name string
 }
 
-// histEntry is one published event as kept in history: encoded once, shared by
-// every stream that delivers or replays it.
+// histEntry is one published event as kept in history: encoded once,
+// shared by every stream that delivers or replays it.
 type histEntry struct {
 	seq   uint64
 	id    string

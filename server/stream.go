@@ -119,17 +119,14 @@ func (h *Hub) serveStream(w http.ResponseWriter, r *http.Request, req streamRequ
 	w.WriteHeader(http.StatusOK)
 	s := &streamWriter{w: w, rc: rc, timeout: h.cfg.writeTimeout, killed: c.killed}
 
-	first := append([]byte(nil), h.firstFrame(c.clientID)...)
+	first := h.firstFrame(c.clientID)
 	if reset != "" {
 		h.met.resets.WithLabelValues(reset).Inc()
 		first = append(first, controlFrame("reset", map[string]string{"reason": reset})...)
 	}
-	for _, f := range replay {
-		first = append(first, f...)
-	}
 	h.met.replayed.Add(float64(len(replay)))
 
-	reason := h.streamLoop(r, c, s, first)
+	reason := h.streamLoop(r, c, s, first, replay)
 	h.met.closed.WithLabelValues(reason).Inc()
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "stream closed",
 		slog.String("client", c.clientID), slog.String("remote", c.remote), slog.String("reason", reason))
@@ -146,9 +143,11 @@ func (h *Hub) serveHead(w http.ResponseWriter, clientID string) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// streamLoop writes first, then runs the connection's one select loop until
-// the stream ends, and says why it ended.
-func (h *Hub) streamLoop(r *http.Request, c *conn, s *streamWriter, first []byte) string {
+// streamLoop writes first and the replayed frames (shared with history, so
+// written one by one rather than copied into one buffer), then runs the
+// connection's one select loop until the stream ends, and says why it
+// ended.
+func (h *Hub) streamLoop(r *http.Request, c *conn, s *streamWriter, first []byte, replay [][]byte) string {
 	writeFailed := func() string {
 		select {
 		case <-c.killed:
@@ -157,7 +156,15 @@ func (h *Hub) streamLoop(r *http.Request, c *conn, s *streamWriter, first []byte
 			return "write-error"
 		}
 	}
-	if err := s.send(first); err != nil {
+	if err := s.write(first); err != nil {
+		return writeFailed()
+	}
+	for _, f := range replay {
+		if err := s.write(f); err != nil {
+			return writeFailed()
+		}
+	}
+	if err := s.flush(); err != nil {
 		return writeFailed()
 	}
 	var rotate <-chan time.Time
