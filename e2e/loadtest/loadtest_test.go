@@ -169,7 +169,7 @@ func TestLoadtest_faultyServer(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(newFaulty("lt3", tt.fault))
 			t.Cleanup(srv.Close)
-			code, res := runJSON(t, "-base", srv.URL, "-conns", "8", "-events", "12", "-drain", "500ms")
+			code, res := runJSON(t, "-base", srv.URL, "-conns", "8", "-events", "12", "-drain", "2s")
 			if code != 1 || res.OK {
 				t.Errorf("status %d, ok %v; want 1, false", code, res.OK)
 			}
