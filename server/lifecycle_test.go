@@ -181,7 +181,7 @@ func TestHub_drain_boundedByContext(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	done := make(chan error, 1)
 	start := time.Now()
@@ -190,6 +190,14 @@ func TestHub_drain_boundedByContext(t *testing.T) {
 		resp, _ := th.do(t, "GET", "/readyz", "", "")
 		return resp.StatusCode == 503
 	})
+	if resp, body := th.do(t, "GET", "/healthz", "", ""); resp.StatusCode != 200 {
+		t.Fatalf("healthz during the drain: %d %s", resp.StatusCode, body)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Drain returned (%v) while a stream was still blocked", err)
+	default:
+	}
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -198,13 +206,51 @@ func TestHub_drain_boundedByContext(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("Drain did not return")
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Drain took %v with a 300ms context", d)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Drain took %v with a 1s context", d)
 	}
 	select {
 	case <-ln.closedCh(stuck.LocalAddr().String()):
 	case <-time.After(time.Second):
 		t.Fatal("the stuck connection is still open after the drain")
+	}
+}
+
+// TestHub_writeTimeout: a stream whose writes block longer than
+// -write-timeout is closed and unregistered, with no publish needed to
+// notice it.
+func TestHub_writeTimeout(t *testing.T) {
+	t.Parallel()
+	ln := &slowListener{closed: make(map[string]chan struct{})}
+	th := startHubOn(t, func(l net.Listener) net.Listener { ln.Listener = l; return ln },
+		WithWriteTimeout(200*time.Millisecond))
+	stuck, err := net.Dial("tcp", strings.TrimPrefix(th.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	_ = stuck.(*net.TCPConn).SetReadBuffer(1 << 10)
+	if _, err := io.WriteString(stuck, "GET /api/sse/connect/stuck HTTP/1.1\r\nHost: test\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, wait, "registered", func() bool { return th.clientCount("stuck") == 1 })
+	big := strings.Repeat("x", 16<<10)
+	for range 16 { // fits the queue, not the socket buffers: the writer blocks
+		if p, err := th.Send("stuck", wire.Event{Data: big}); err != nil || p.Delivered != 1 {
+			t.Fatalf("%+v %v", p, err)
+		}
+	}
+	select {
+	case <-ln.closedCh(stuck.LocalAddr().String()):
+	case <-time.After(wait):
+		t.Fatal("the blocked stream was not closed")
+	}
+	eventually(t, wait, "unregistered", func() bool { return th.clientCount("stuck") == 0 })
+	if got := th.metric(t, "ssekit_streams_closed_total", `reason="write-error"`); got != 1 {
+		t.Fatalf(`ssekit_streams_closed_total{reason="write-error"} = %v, want 1`, got)
+	}
+	if got := th.metric(t, "ssekit_slow_client_drops_total", ""); got != 0 {
+		t.Fatalf("counted as a slow drop: %v", got)
 	}
 }
 
