@@ -161,7 +161,7 @@ func TestHub_drain(t *testing.T) {
 // fails meanwhile, and the connection is closed.
 func TestHub_drain_boundedByContext(t *testing.T) {
 	t.Parallel()
-	ln := &slowListener{closed: make(map[string]chan struct{})}
+	ln := newSlowListener()
 	th := startHubOn(t, func(l net.Listener) net.Listener { ln.Listener = l; return ln },
 		WithWriteTimeout(time.Minute))
 	stuck, err := net.Dial("tcp", strings.TrimPrefix(th.URL, "http://"))
@@ -221,7 +221,7 @@ func TestHub_drain_boundedByContext(t *testing.T) {
 // notice it.
 func TestHub_writeTimeout(t *testing.T) {
 	t.Parallel()
-	ln := &slowListener{closed: make(map[string]chan struct{})}
+	ln := newSlowListener()
 	th := startHubOn(t, func(l net.Listener) net.Listener { ln.Listener = l; return ln },
 		WithWriteTimeout(200*time.Millisecond))
 	stuck, err := net.Dial("tcp", strings.TrimPrefix(th.URL, "http://"))
