@@ -73,7 +73,7 @@ func TestHub_goneClient_unregisteredWithin1s(t *testing.T) {
 // the normal retry and misses nothing.
 func TestHub_rotation(t *testing.T) {
 	t.Parallel()
-	th := startHub(t, WithMaxStreamDuration(300*time.Millisecond), WithRetry(3*time.Second))
+	th := startHub(t, WithMaxStreamDuration(time.Second), WithRetry(3*time.Second))
 	s := th.open(t, "/api/sse/connect/rot")
 	s.connected(t)
 	before := th.publishJSON(t, "/api/sse/send/rot", `{"data":"before"}`)
