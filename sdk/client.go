@@ -137,6 +137,7 @@ type Client struct {
 	stopTimer   func() bool // a func, not the *time.Timer: see clockStart
 	cancelWait  func()
 	unwatch     func()
+	alive       any // set by the platform layer to count live clients
 
 	stateFns []func(StateChange)
 	errFns   []func(error)

@@ -4,6 +4,7 @@ package sdk
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,16 +16,31 @@ import (
 // SDK, not the browser, reconnects: see Options and Backoff.
 func Connect(url string, opts Options) (*Client, error) {
 	c := newClient(url, opts, &browserTransport{withCredentials: opts.WithCredentials})
+	c.alive = newLiveToken()
 	if err := c.start(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// Live JS resources, for the leak checks behind SSEKit.__debug(): every
+// Live resources, for the leak checks behind SSEKit.__debug(): every
 // js.Func and every event listener the SDK creates goes through funcOf and
-// addListener, and back through release and removeListener.
-var liveFuncs, liveListeners atomic.Int64
+// addListener, and back through release and removeListener; every Client
+// holds a liveToken, counted until the garbage collector frees it.
+var liveFuncs, liveListeners, liveClients atomic.Int64
+
+// liveToken is referenced by one Client only and refers to nothing, so its
+// finalizer runs once that Client is garbage (a finalizer on the Client
+// itself would never run: closures make it reach itself). 16 bytes keeps
+// it out of the tiny allocator, whose batching would delay the finalizer.
+type liveToken [2]int64
+
+func newLiveToken() *liveToken {
+	liveClients.Add(1)
+	t := new(liveToken)
+	runtime.SetFinalizer(t, func(*liveToken) { liveClients.Add(-1) })
+	return t
+}
 
 func funcOf(fn func(args []safejs.Value)) (safejs.Func, error) {
 	f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
@@ -71,15 +87,19 @@ func (l listener) remove() {
 	release(l.f)
 }
 
-// Debug is a snapshot of the SDK's live JS resources, for leak tests.
+// Debug is a snapshot of the SDK's live resources, for leak tests.
 type Debug struct {
 	Funcs     int // js.Funcs not yet released
 	Listeners int // event listeners not yet removed
+	Clients   int // Clients not yet garbage collected
 }
 
-// ReadDebug reports the live JS resources.
+// ReadDebug collects garbage and reports the live resources. Finalizers
+// run on their own goroutine after a collection, so a freed Client leaves
+// the count once the page has yielded to Go: poll.
 func ReadDebug() Debug {
-	return Debug{Funcs: int(liveFuncs.Load()), Listeners: int(liveListeners.Load())}
+	runtime.GC()
+	return Debug{Funcs: int(liveFuncs.Load()), Listeners: int(liveListeners.Load()), Clients: int(liveClients.Load())}
 }
 
 // browserTransport opens EventSources and probes with fetch.

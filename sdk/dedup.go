@@ -8,16 +8,19 @@ const DefaultDedupWindow = 1024
 // stays bounded however long the stream lives. Ids are opaque: only
 // equality is used. Not safe for concurrent use; the client guards it.
 type dedup struct {
+	max  int
 	ring []string
 	next int
 	seen map[string]struct{}
 }
 
+// newDedup remembers up to n ids; memory grows with use, so a client that
+// never sees an id costs nothing.
 func newDedup(n int) *dedup {
 	if n <= 0 {
 		n = DefaultDedupWindow
 	}
-	return &dedup{ring: make([]string, 0, n), seen: make(map[string]struct{}, n)}
+	return &dedup{max: n, seen: make(map[string]struct{})}
 }
 
 // check reports whether id was seen within the window and records it if
@@ -29,7 +32,7 @@ func (d *dedup) check(id string) (dup bool) {
 	if _, ok := d.seen[id]; ok {
 		return true
 	}
-	if len(d.ring) < cap(d.ring) {
+	if len(d.ring) < d.max {
 		d.ring = append(d.ring, id)
 	} else {
 		delete(d.seen, d.ring[d.next])

@@ -584,18 +584,21 @@ func (b *bridge) close(args []safejs.Value) (any, error) {
 	return nil, nil
 }
 
-// debug() -> {funcs, listeners, clients, subs}: the live resources, for
-// leak tests.
+// debug() -> {funcs, listeners, liveClients, clients, subs}: the live
+// resources, for leak tests (liveClients: Clients not yet garbage
+// collected; clients and subs: what the bridge holds). It collects
+// garbage first.
 func (b *bridge) debug([]safejs.Value) (any, error) {
 	d := ReadDebug()
 	b.mu.Lock()
 	clients, subs := len(b.clients), len(b.subs)
 	b.mu.Unlock()
 	return newObject(map[string]any{
-		"funcs":     d.Funcs,
-		"listeners": d.Listeners,
-		"clients":   clients,
-		"subs":      subs,
+		"funcs":       d.Funcs,
+		"listeners":   d.Listeners,
+		"liveClients": d.Clients,
+		"clients":     clients,
+		"subs":        subs,
 	})
 }
 
