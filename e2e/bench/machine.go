@@ -12,7 +12,7 @@ import (
 
 // machine describes where the figures were taken.
 type machine struct {
-	CPU, Cores, Memory, Kernel, Go, Commit, Load, Date string
+	CPU, Cores, Memory, Kernel, Go, Commit, Load, LoadEnd, Date string
 }
 
 func describeMachine(ctx context.Context) machine {
@@ -21,7 +21,6 @@ func describeMachine(ctx context.Context) machine {
 		Cores:  fmt.Sprint(runtime.NumCPU()),
 		Memory: memTotal(),
 		Kernel: readTrim("/proc/sys/kernel/osrelease"),
-		Load:   readTrim("/proc/loadavg"),
 		Date:   time.Now().UTC().Format("2006-01-02 15:04 MST"),
 	}
 	if v, err := command(ctx, "go", "version"); err == nil {
@@ -33,10 +32,17 @@ func describeMachine(ctx context.Context) machine {
 			m.Commit += " with uncommitted changes"
 		}
 	}
-	if f := strings.Fields(m.Load); len(f) >= 3 {
-		m.Load = strings.Join(f[:3], " ")
-	}
+	m.Load = loadAverage()
 	return m
+}
+
+// loadAverage is the 1, 5 and 15 minute load average of /proc/loadavg.
+func loadAverage() string {
+	f := strings.Fields(readTrim("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // procField returns the value of the first "key: value" line of a /proc file.

@@ -120,6 +120,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w (binaries and logs kept in %s)", err, o.work)
 	}
+	machine.LoadEnd = loadAverage()
 	rep := report{
 		Command:    o.command,
 		Invocation: invocation,

@@ -73,7 +73,7 @@ func (r *report) machine(p printer) {
 	p("| Go | %s |", m.Go)
 	p("| commit | %s |", m.Commit)
 	p("| date | %s |", m.Date)
-	p("| load average at start | %s |", m.Load)
+	p("| load average (1, 5, 15 min) at start / end | %s / %s |", m.Load, m.LoadEnd)
 	p("| duration | %s |", r.Took.Round(time.Second))
 	p("")
 	p("```sh")

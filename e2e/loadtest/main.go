@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "idle mode: how long the streams stay open before sampling memory")
 	fs.DurationVar(&cfg.Drain, "drain", 30*time.Second, "how long to wait after the last publish for every delivery")
 	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Minute, fmt.Sprintf("bound of the whole run (≤ %v)", load.MaxTimeout))
-	fs.IntVar(&cfg.Dialers, "dialers", 64, "connections being opened at once")
+	fs.IntVar(&cfg.Dialers, "dialers", 64, "streams between dial and response at once")
 	fs.IntVar(&cfg.PID, "pid", 0, "server process to sample in /proc (set by the tool when it starts the server)")
 	fs.StringVar(&cfg.IDPrefix, "id-prefix", "lt", "client id prefix (ids are prefix + index)")
 	fs.StringVar(&cfg.Label, "label", "", "name of the server in the report")

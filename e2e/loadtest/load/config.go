@@ -49,8 +49,8 @@ type Config struct {
 	Drain time.Duration
 	// Timeout bounds the whole run. Defaults to 5m; ≤ MaxTimeout.
 	Timeout time.Duration
-	// Dialers bounds the connections being opened at once, so the server's
-	// accept queue never overflows into SYN retries. Defaults to 64.
+	// Dialers bounds the streams between dial and response at once, so the
+	// server's listen queue never overflows into SYN resends. Defaults to 64.
 	Dialers int
 	// PID is the server process to sample in /proc; 0 = no server figures.
 	PID int

@@ -183,29 +183,36 @@ func (res *Result) broadcast(ctx context.Context, cfg Config, addr string, rs *r
 	return res, nil
 }
 
-// connect dials every stream, at most dialers at a time, and starts its
-// reader. A stream that cannot be dialled counts as failed at once.
+// connect dials every stream and starts its reader. At most dialers
+// streams are between dial and response at once: a connection the server
+// has not accepted yet waits in its listen queue, and a full queue drops
+// the next SYNs, which costs the client a second or more per resend. A
+// stream that cannot be dialled counts as failed at once.
 func (rs *runState) connect(ctx context.Context, streams []*stream, addr string, dialers int) *firstError {
 	errs := &firstError{}
 	sem := make(chan struct{}, dialers)
+	release := func() { <-sem }
 	var dialing sync.WaitGroup
 	for _, s := range streams {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
+		}
+		if ctx.Err() != nil || rs.failed.Load() > 0 {
+			// The run has failed: open no more streams.
 			rs.failed.Add(1)
 			continue
 		}
 		dialing.Go(func() {
-			defer func() { <-sem }()
 			if err := s.dial(ctx, addr, "/api/sse/connect/"+s.id); err != nil {
+				release()
 				s.err = fmt.Errorf("dial: %w", err)
 				errs.set(s.err)
 				rs.failed.Add(1)
 				rs.poke()
 				return
 			}
-			rs.readers.Go(s.read)
+			rs.readers.Go(func() { s.read(release) })
 		})
 	}
 	dialing.Wait()

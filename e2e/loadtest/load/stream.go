@@ -17,6 +17,10 @@ import (
 // server cannot make the tool buffer without limit.
 const maxEventBytes = 1 << 20
 
+// answerTimeout bounds the wait for a stream's response: a server must
+// answer a stream request without waiting for an event to send.
+const answerTimeout = 30 * time.Second
+
 // stream is one SSE connection and what its reader saw. The reader
 // goroutine owns every field but conn and answered until it returns;
 // the run reads them after that.
@@ -83,8 +87,13 @@ func (s *stream) dial(ctx context.Context, addr, path string) error {
 // read parses the response and every event of the stream until the
 // connection ends, keeping the counts of the run's accounting. It is the
 // stream's goroutine.
-func (s *stream) read() {
+//
+// answered is called once, when the response has arrived or the stream has
+// failed before that: it frees the stream's connecting slot.
+func (s *stream) read(answered func()) {
 	defer s.conn.Close()
+	once := sync.OnceFunc(answered)
+	defer once()
 	done := false
 	defer func() {
 		if !done {
@@ -93,7 +102,10 @@ func (s *stream) read() {
 		}
 	}()
 	br := bufio.NewReader(s.conn)
+	_ = s.conn.SetReadDeadline(time.Now().Add(answerTimeout))
 	resp, err := http.ReadResponse(br, nil)
+	_ = s.conn.SetReadDeadline(time.Time{})
+	once()
 	if err != nil {
 		s.fail(fmt.Errorf("response: %w", err))
 		return
