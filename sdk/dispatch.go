@@ -102,9 +102,6 @@ func panicError(r any) error {
 	if err, ok := r.(error); ok {
 		return errors.Join(ErrPanic, err)
 	}
-	if s, ok := r.(string); ok {
-		return errors.Join(ErrPanic, errors.New(s))
-	}
 	return ErrPanic
 }
 

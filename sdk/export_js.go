@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/hack-pad/safejs"
 )
@@ -150,18 +149,6 @@ func optNumber(o safejs.Value, name string) (v float64, ok bool, err error) {
 	return v, true, nil
 }
 
-// optMillis reads an optional duration in milliseconds, > 0.
-func optMillis(o safejs.Value, name string) (time.Duration, error) {
-	v, ok, err := optNumber(o, name)
-	if err != nil || !ok {
-		return 0, err
-	}
-	if v <= 0 || math.IsInf(v, 0) {
-		return 0, badArg(name + " must be a positive number of milliseconds")
-	}
-	return clampDelay(time.Duration(v * float64(time.Millisecond))), nil
-}
-
 func (b *bridge) client(args []safejs.Value) (*Client, error) {
 	if len(args) == 0 || args[0].Type() != safejs.TypeNumber {
 		return nil, badArg("client handle")
@@ -176,61 +163,24 @@ func (b *bridge) client(args []safejs.Value) (*Client, error) {
 	return c, nil
 }
 
-// connectOptions reads SSEKit.connect's options: {backoff: {initialMs,
-// maxMs, factor, resetAfterMs}, maxRetries, withCredentials, persist,
-// pauseWhenHidden, dedupWindow}.
-func connectOptions(o safejs.Value) (Options, error) {
-	var opts Options
-	if bo, err := o.Get("backoff"); err == nil && bo.Type() == safejs.TypeObject && !bo.IsNull() {
-		var err error
-		if opts.Backoff.Initial, err = optMillis(bo, "initialMs"); err != nil {
-			return opts, err
-		}
-		if opts.Backoff.Max, err = optMillis(bo, "maxMs"); err != nil {
-			return opts, err
-		}
-		if opts.Backoff.ResetAfter, err = optMillis(bo, "resetAfterMs"); err != nil {
-			return opts, err
-		}
-		f, ok, err := optNumber(bo, "factor")
-		if err != nil {
-			return opts, err
-		}
-		if ok && (f < 1 || math.IsInf(f, 0)) {
-			return opts, badArg("backoff.factor must be a number >= 1")
-		}
-		opts.Backoff.Factor = f
+// jsonOption hands an options object to Go as JSON text (see
+// ParseOptionsJSON); "" when absent.
+func jsonOption(v safejs.Value) (string, error) {
+	if v.IsUndefined() || v.IsNull() {
+		return "", nil
 	}
-	// maxRetries: absent or Infinity = unlimited; 0 = never reconnect.
-	n, ok, err := optNumber(o, "maxRetries")
-	switch {
-	case err != nil:
-		return opts, err
-	case !ok, math.IsInf(n, 1):
-	case n < 0 || n != math.Trunc(n):
-		return opts, badArg("maxRetries must be a whole number >= 0 or Infinity")
-	case n == 0:
-		opts.MaxRetries = -1
-	default:
-		opts.MaxRetries = int(min(n, math.MaxInt32))
+	j, err := global("JSON")
+	if err != nil {
+		return "", err
 	}
-	opts.WithCredentials = getBool(o, "withCredentials", false)
-	opts.PauseWhenHidden = getBool(o, "pauseWhenHidden", false)
-	p, ok := ParsePersist(getString(o, "persist"))
-	if !ok {
-		return opts, badArg("persist must be 'none' or 'session'")
+	s, err := j.Call("stringify", v)
+	if err != nil {
+		return "", errors.Join(errArgs, jsErr("JSON.stringify", err))
 	}
-	opts.Persist = p
-	w, ok, err := optNumber(o, "dedupWindow")
-	switch {
-	case err != nil:
-		return opts, err
-	case ok && (w < 1 || w > 1<<20 || w != math.Trunc(w)):
-		return opts, badArg("dedupWindow must be a whole number in [1, 1048576]")
-	case ok:
-		opts.DedupWindow = int(w)
+	if s.Type() != safejs.TypeString {
+		return "", badArg("options must be an object")
 	}
-	return opts, nil
+	return s.String()
 }
 
 func (b *bridge) connect(args []safejs.Value) (any, error) {
@@ -238,9 +188,13 @@ func (b *bridge) connect(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := connectOptions(argOpts(args, 1))
+	raw, err := jsonOption(argOpts(args, 1))
 	if err != nil {
 		return nil, err
+	}
+	opts, err := ParseOptionsJSON(raw)
+	if err != nil {
+		return nil, errors.Join(errArgs, err)
 	}
 	c, err := Connect(url, opts)
 	if err != nil {
@@ -298,33 +252,15 @@ func (b *bridge) on(args []safejs.Value) (any, error) {
 
 // schemaOption reads {schema: {field: 'type', ...}}.
 func schemaOption(o safejs.Value) (Schema, error) {
-	s, err := o.Get("schema")
-	if err != nil || s.IsUndefined() || s.IsNull() {
+	v, err := o.Get("schema")
+	if err != nil {
 		return Schema{}, nil
 	}
-	if s.Type() != safejs.TypeObject {
-		return Schema{}, badArg("schema must be an object of field name -> type")
-	}
-	obj, err := global("Object")
-	if err != nil {
+	raw, err := jsonOption(v)
+	if err != nil || raw == "" {
 		return Schema{}, err
 	}
-	keys, err := obj.Call("keys", s)
-	if err != nil {
-		return Schema{}, jsErr("Object.keys", err)
-	}
-	n, _ := keys.Length()
-	spec := make(map[string]string, n)
-	for i := 0; i < n; i++ {
-		k, _ := keys.Index(i)
-		name, _ := k.String()
-		t := getString(s, name)
-		if t == "" {
-			return Schema{}, badArg("schema." + name + " must be a type name")
-		}
-		spec[name] = t
-	}
-	sc, err := ParseSchema(spec)
+	sc, err := ParseSchemaJSON(raw)
 	if err != nil {
 		return Schema{}, errors.Join(errArgs, err)
 	}

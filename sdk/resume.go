@@ -15,16 +15,13 @@ func withLastEventID(url, id string) string {
 	var b strings.Builder
 	b.WriteString(path)
 	b.WriteByte('?')
-	for part := range strings.SplitSeq(query, "&") {
-		if part == "" {
-			continue
+	for query != "" {
+		var part string
+		part, query, _ = strings.Cut(query, "&")
+		if name, _, _ := strings.Cut(part, "="); part != "" && name != cursorParam {
+			b.WriteString(part)
+			b.WriteByte('&')
 		}
-		name, _, _ := strings.Cut(part, "=")
-		if name == cursorParam {
-			continue
-		}
-		b.WriteString(part)
-		b.WriteByte('&')
 	}
 	b.WriteString(cursorParam)
 	b.WriteByte('=')
