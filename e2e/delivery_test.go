@@ -101,6 +101,13 @@ func TestDelivery_wasmServedAndCached(t *testing.T) {
 	if resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 		t.Fatalf("%s: Cache-Control %q", wasmPath, resp.Header.Get("Cache-Control"))
 	}
+	// The browser got it compressed (gzip or brotli, whatever it asked for).
+	sizes := EvalJS[[]float64](t, ctx, `(e => [e.encodedBodySize, e.decodedBodySize])(performance.getEntriesByType('resource')
+		.find(e => new URL(e.name).pathname === `+jsLiteral(t, wasmPath)+`))`)
+	if len(sizes) != 2 || sizes[1] != float64(len(raw)) || sizes[0]*2 > sizes[1] {
+		t.Fatalf("wasm sizes in the browser (encoded, decoded) = %v, want it compressed to under half of %d", sizes, len(raw))
+	}
+	t.Logf("wasm in Chromium: %.0f bytes on the wire for %.0f", sizes[0], sizes[1])
 
 	// A second visit takes the immutable wasm from the cache: nothing is
 	// transferred for it.
@@ -113,4 +120,26 @@ func TestDelivery_wasmServedAndCached(t *testing.T) {
 	if len(transfer) != 1 || transfer[0] != 0 {
 		t.Fatalf("second visit transferred %v bytes for the wasm, want it from the cache (0)", transfer)
 	}
+}
+
+// TestDelivery_esModule loads a page that only imports ssekit.mjs: the
+// module brings the classic loader, the wasm is found beside the module,
+// and its exports are the SSEKit API.
+func TestDelivery_esModule(t *testing.T) {
+	t.Parallel()
+	hub := StartHub(t)
+	ctx := NewTab(t, browser)
+	watchPage(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(hub.URL+"/module.html")); err != nil {
+		t.Fatal(err)
+	}
+	WaitJS(t, ctx, `window.moduleDemo !== undefined && window.moduleDemo.client.state().state === 'open'`)
+	if got := EvalJS[bool](t, ctx, `window.moduleDemo.SSEKit === globalThis.SSEKit && document.querySelectorAll('script:not([type=module])').length === 1`); !got {
+		t.Fatal("the module's default export is not globalThis.SSEKit, or scripts other than wasm_exec.js were added")
+	}
+	status, body := hub.Post(t, "/api/sse/sendAll", "application/x-www-form-urlencoded", "message=via+module")
+	if status != http.StatusAccepted {
+		t.Fatalf("sendAll: %d %s", status, body)
+	}
+	WaitJS(t, ctx, `[...document.querySelectorAll('#messages li')].some(d => d.textContent === 'via module')`)
 }
