@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,5 +78,36 @@ func TestDeclarative_markupWiresStreams(t *testing.T) {
 	}
 	if pwned := EvalJS[bool](t, ctx, `typeof window.__pwned !== 'undefined'`); pwned {
 		t.Fatal("a payload ran")
+	}
+}
+
+// TestBind_badOptionsThrow: bind refuses what it cannot honour at once,
+// with an Error naming the option, and binds nothing.
+func TestBind_badOptionsThrow(t *testing.T) {
+	t.Parallel()
+	hub := StartHub(t)
+	ctx := loadPage(t, hub, "/")
+	got := EvalJS[[]string](t, ctx, `(() => {
+		const c = SSEKit.connect('/api/sse/connect/badbind');
+		const tries = [
+			() => c.bind({}, 'x'),
+			() => c.bind(null, 'x'),
+			() => c.bind('#no-such-element', 'x'),
+			() => c.bind('#messages', 'x', {mode: 'html'}),
+			() => c.bind('#messages', 'x', {insert: 'before'}),
+			() => c.bind('#messages', 'x', {max: -1}),
+			() => c.bind('#messages', 'x', {max: 'many'}),
+			() => c.bind('#messages', 'x', {template: 5}),
+			() => c.bind('#messages', 'x', {template: {}}),
+		];
+		const out = tries.map(f => { try { f(); return 'bound'; } catch (e) { return e.message; } });
+		c.close();
+		return out;
+	})()`)
+	wants := []string{"selector", "selector", "selector matches no element", "mode", "insert", "max", "max", "template", "template"}
+	for i, w := range wants {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("try %d: %q, want an error about %s", i, got[i], w)
+		}
 	}
 }

@@ -290,7 +290,7 @@ func (b *bridge) bind(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(args) < 2 || (args[1].Type() != safejs.TypeString && args[1].Type() != safejs.TypeObject) || args[1].IsNull() {
+	if len(args) < 2 || (args[1].Type() != safejs.TypeString && getInt(args[1], "nodeType", 0) != 1) {
 		return nil, badArg("selector must be a string or an element")
 	}
 	typ, err := argString(args, 2, "type")
@@ -312,6 +312,9 @@ func (b *bridge) bind(args []safejs.Value) (any, error) {
 			markup, _ := t.String()
 			opts.Template = ParseTemplate(markup)
 		case safejs.TypeObject:
+			if getInt(t, "nodeType", 0) != 1 {
+				return nil, badArg("template must be a string of markup or an element")
+			}
 			if opts.Template, err = TemplateFromElement(t); err != nil {
 				return nil, err
 			}
