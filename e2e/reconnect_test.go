@@ -429,3 +429,96 @@ func TestReconnect_thousandCyclesLeakNothing(t *testing.T) {
 	t.Logf("1000 cycles in %v; over the last 700: JS heap %.0f -> %.0f KB, wasm memory %.0f -> %.0f KB (Go's heap target settling)",
 		took, heap0/1024, heap1/1024, mem0/1024, mem1/1024)
 }
+
+func TestReconnect_endStopsAndTokenExpiredAsksTheHook(t *testing.T) {
+	t.Parallel()
+	var (
+		mu   sync.Mutex
+		gets int
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(Root()+"/www")))
+	mux.HandleFunc("/ending", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		if r.Method == http.MethodHead {
+			return
+		}
+		mu.Lock()
+		gets++
+		n := gets
+		mu.Unlock()
+		reason := "token-expired" // first the token runs out, then the client is let go
+		if n > 1 {
+			reason = "disconnected"
+		}
+		frames, _ := wire.AppendEvent(nil, wire.Event{Type: "end", Data: `{"reason":"` + reason + `"}`})
+		_, _ = w.Write(frames)
+	})
+	ts := startTestServer(t, mux)
+	ctx := openPageAt(t, ts)
+	recordJSWith(t, ctx, "/ending", `{backoff: {initialMs: 10, maxMs: 20}}`, `
+		window.__auth = [];
+		c.onAuthError(info => { window.__auth.push(info); return Promise.resolve(true); })`)
+	WaitJS(t, ctx, `window.__rec.states.at(-1).state === 'closed'`)
+	auth := EvalJS[[]map[string]any](t, ctx, `window.__auth`)
+	if len(auth) != 1 || auth[0]["reason"] != "token-expired" || auth[0]["status"] != float64(0) {
+		t.Fatalf("hook calls %v, want one for token-expired", auth)
+	}
+	sts := states(t, ctx)
+	if last := sts[len(sts)-1]; !strings.Contains(last.LastError, "disconnected") {
+		t.Fatalf("final state %+v, want the end reason", last)
+	}
+	quiet(t, 300*time.Millisecond, "a request after end", func() bool { mu.Lock(); defer mu.Unlock(); return gets > 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	if gets != 2 {
+		t.Fatalf("%d streams opened, want 2: after the hook, and none after end", gets)
+	}
+}
+
+func TestReconnect_hiddenTabs(t *testing.T) {
+	t.Parallel()
+	hub := StartHub(t)
+	ctx := openPageAt(t, hub.URL)
+	// The page turns hidden the way a browser tells it: visibilityState
+	// and a visibilitychange event.
+	hide := func(hidden bool) {
+		EvalJS[bool](t, ctx, `(() => {
+			Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => `+strconv.Quote(map[bool]string{true: "hidden", false: "visible"}[hidden])+`});
+			document.dispatchEvent(new Event('visibilitychange'));
+			return true;
+		})()`)
+	}
+	recordJS(t, ctx, "/api/sse/connect/pauser", `{pauseWhenHidden: true}`, "message")
+	EvalJS[bool](t, ctx, `(() => {
+		window.__stay = [];
+		const c = window.__stayer = SSEKit.connect('/api/sse/connect/stayer');
+		c.on('message', e => window.__stay.push(e.raw));
+		return true;
+	})()`)
+	WaitJS(t, ctx, `window.__rec.states.at(-1).state === 'open' && window.__stayer.state().state === 'open'`)
+	Eventually(t, 2*time.Second, "both streams registered", func() bool { return hub.Conns() == 2 })
+	publish(t, hub, "pauser", "", "before") // gives the client a cursor to resume from
+	WaitJS(t, ctx, `window.__rec.events.length === 1`)
+
+	hide(true)
+	WaitJS(t, ctx, `window.__rec.states.at(-1).lastError.includes('hidden')`)
+	Eventually(t, 2*time.Second, "the pausing client's stream closed", func() bool { return hub.Conns() == 1 })
+	if _, err := hub.Send("pauser", wire.Event{Data: "while hidden"}); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, hub, "stayer", "", "to a hidden tab") // the default client still receives
+	WaitJS(t, ctx, `window.__stay.length === 1`)
+
+	hide(false)
+	WaitJS(t, ctx, `window.__rec.events.length === 2`)
+	if got := EvalJS[string](t, ctx, `window.__rec.events[1].raw`); got != "while hidden" {
+		t.Fatalf("after the pause got %q, want the event sent while hidden", got)
+	}
+	if st := EvalJS[string](t, ctx, `window.__stayer.state().state`); st != "open" {
+		t.Fatalf("the default client is %s, want open all along", st)
+	}
+	if n := EvalJS[int](t, ctx, `window.__stayer.stats().reconnects`); n != 0 {
+		t.Fatalf("the default client reconnected %d times", n)
+	}
+}
