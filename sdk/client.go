@@ -288,6 +288,9 @@ func (c *Client) dialLocked() error {
 // waitOnlineLocked waits for the network instead of burning attempts.
 func (c *Client) waitOnlineLocked(tok, status int) {
 	c.setStateLocked(StateChange{State: StateReconnecting, Attempt: c.attempt, Status: status, LastError: "offline: waiting for the network"})
+	if c.cancelWait != nil {
+		c.cancelWait()
+	}
 	c.cancelWait = c.tr.onOnline(func() { c.wake(tok) })
 }
 
@@ -727,12 +730,23 @@ func (c *Client) deliver() {
 		c.queue[0] = nil
 		c.queue = c.queue[1:]
 		c.mu.Unlock()
-		fn()
+		c.notify(fn)
 		c.mu.Lock()
 	}
 	c.queue = nil
 	c.delivering = false
 	c.mu.Unlock()
+}
+
+// notify runs one listener; a panic is reported, and never stops the
+// notifications that follow.
+func (c *Client) notify(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.reportError(panicError(r))
+		}
+	}()
+	fn()
 }
 
 func (c *Client) reportError(err error) {

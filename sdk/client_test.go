@@ -632,3 +632,31 @@ func TestClient_listenerMayCallBack(t *testing.T) {
 		}
 	})
 }
+
+func TestClient_panickingStateListener(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ft := newFake()
+		cl := newClient("http://h/s", Options{}, ft)
+		var errs []error
+		var seen []State
+		cl.OnError(func(err error) { errs = append(errs, err) })
+		cl.OnState(func(st StateChange) {
+			if st.State == StateOpen {
+				panic(errors.New("listener bug"))
+			}
+		})
+		cl.OnState(func(st StateChange) { seen = append(seen, st.State) })
+		if err := cl.start(); err != nil {
+			t.Fatal(err)
+		}
+		ft.last(t).s.opened()
+		cl.Close()
+		if len(errs) != 1 || !errors.Is(errs[0], ErrPanic) {
+			t.Fatalf("errors %v, want the panic reported", errs)
+		}
+		if len(seen) != 3 || seen[2] != StateClosed {
+			t.Fatalf("the other listener saw %v, want connecting, open, closed", seen)
+		}
+	})
+}
