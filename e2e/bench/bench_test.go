@@ -143,10 +143,12 @@ func TestReport_markdown(t *testing.T) {
 	}
 	bins := &binaries{dir: "/tmp/x", versions: map[string]string{"github.com/tmaxmax/go-sse": "v0.11.0"}}
 	rep := report{Command: "make bench", Invocation: "go run ./e2e/bench -runs 3", Runs: 3, Settle: 3 * time.Second,
+		Machine: machine{Cores: "2", Load: "0.50 0.40 0.30", LoadEnd: "2.50 1.00 0.50"},
 		Servers: servers, Scenarios: scenarios, Results: res, bins: bins}
 	md := rep.markdown()
 	for _, want := range []string{
 		"**median of 3 interleaved runs**",
+		"The machine was busy with other work during this run (load average above its 2 cores",
 		"make bench\n```\n\nwhich ran:\n\n```sh\ngo run ./e2e/bench -runs 3\n```",
 		"| go-sse | `e2e/peers/cmd/gosse`: github.com/tmaxmax/go-sse v0.11.0, its default provider (Joe) | `gosse -addr {addr}` |",
 		"| deliveries/s | 310000 (300000–320000) | 140000 (100000–150000) | 80000 (80000–80000) |",
@@ -171,5 +173,23 @@ func TestShellQuote(t *testing.T) {
 	got := shellQuote([]string{"go", "run", "./e2e/bench", "-command", "make bench", "-x", "it's", ""})
 	if want := `go run ./e2e/bench -command 'make bench' -x 'it'\''s' ''`; got != want {
 		t.Errorf("shellQuote = %s, want %s", got, want)
+	}
+}
+
+func TestBusy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		load, cores string
+		want        bool
+	}{
+		{"0.50 0.40 0.30", "2", false},
+		{"2.00 0.40 0.30", "2", false},
+		{"2.01 0.40 0.30", "2", true},
+		{"unknown", "2", false},
+	}
+	for _, tt := range tests {
+		if got := busy(tt.load, tt.cores); got != tt.want {
+			t.Errorf("busy(%q, %q) = %v, want %v", tt.load, tt.cores, got, tt.want)
+		}
 	}
 }

@@ -47,6 +47,12 @@ func (r *report) markdown() string {
 	p("shares the cores with the server, so compare figures taken side by side in one run only,")
 	p("never with figures from another machine or another day.")
 	p("")
+	if busy(r.Machine.Load, r.Machine.Cores) || busy(r.Machine.LoadEnd, r.Machine.Cores) {
+		p("The machine was busy with other work during this run (load average above its %s cores, see", r.Machine.Cores)
+		p("below), so the ranges are wide: read the medians, and re-run on a quiet machine for tighter")
+		p("figures.")
+		p("")
+	}
 	r.machine(p)
 	r.servers(p)
 	r.method(p)
@@ -388,4 +394,18 @@ func microCell(s summary) string {
 		return f(s.med)
 	}
 	return fmt.Sprintf("%s (%s–%s)", f(s.med), f(s.min), f(s.max))
+}
+
+// busy reports whether a "1 5 15" load average's first figure exceeds the
+// number of cores.
+func busy(load, cores string) bool {
+	var l1 float64
+	var n int
+	if _, err := fmt.Sscan(load, &l1); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscan(cores, &n); err != nil {
+		return false
+	}
+	return l1 > float64(n)
 }
