@@ -522,3 +522,65 @@ func TestReconnect_hiddenTabs(t *testing.T) {
 		t.Fatalf("the default client reconnected %d times", n)
 	}
 }
+
+func TestReconnect_probeFallsBackToAnAbortedGET(t *testing.T) {
+	t.Parallel()
+	// A server that knows no HEAD: the SDK's probe falls back to a GET and
+	// aborts it once the headers are in.
+	var (
+		mu      sync.Mutex
+		log     []string
+		aborted = make(chan time.Duration, 1)
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(Root()+"/www")))
+	mux.HandleFunc("/nohead", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			mu.Lock()
+			log = append(log, "HEAD")
+			mu.Unlock()
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		mu.Lock()
+		log = append(log, "GET")
+		n := len(log)
+		mu.Unlock()
+		switch n {
+		case 1: // the stream: ends at once, so its status says nothing
+			w.Header().Set("Content-Type", "text/event-stream")
+		case 3: // the probe's GET: a healthy stream that would never end
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+			http.NewResponseController(w).Flush()
+			start := time.Now()
+			<-r.Context().Done()
+			aborted <- time.Since(start)
+		default: // then the server is done with this client
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	ts := startTestServer(t, mux)
+	ctx := openPageAt(t, ts)
+	recordJS(t, ctx, "/nohead", `{backoff: {initialMs: 10, maxMs: 20}}`)
+	select {
+	case d := <-aborted:
+		if d > time.Second {
+			t.Fatalf("the probe's GET was aborted after %v, want at once", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the probe's GET was never aborted")
+	}
+	WaitJS(t, ctx, `window.__rec.states.at(-1).state === 'closed'`)
+	sts := states(t, ctx)
+	if last := sts[len(sts)-1]; last.Status != 204 {
+		t.Fatalf("final state %+v, want stopped by the 204", last)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The stream, HEAD, the probe's GET (200: back off); the stream again
+	// (204, which EventSource hides), HEAD, the probe's GET (204: stop).
+	if got := strings.Join(log, ","); got != "GET,HEAD,GET,GET,HEAD,GET" {
+		t.Fatalf("requests %s", got)
+	}
+}
