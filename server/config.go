@@ -28,6 +28,7 @@ type config struct {
 	corsOrigins   []string
 	wwwDir        string
 	drainTimeout  time.Duration
+	sec           securityConfig // auth, Origin and per-address limits (auth.go)
 }
 
 func defaultConfig() config {

@@ -27,6 +27,9 @@ var (
 
 // statusOf maps an error to its HTTP status.
 func statusOf(err error) int {
+	if status, ok := securityStatus(err); ok {
+		return status
+	}
 	switch {
 	case errors.Is(err, ErrBadClientID), errors.Is(err, ErrBadTopic), errors.Is(err, ErrTooManyTopics),
 		errors.Is(err, ErrBadBody), errors.Is(err, ErrBadEvent), errors.Is(err, ErrBadPayID):

@@ -22,6 +22,7 @@ type Hub struct {
 	cancel context.CancelFunc
 	met    *metrics
 	idem   *idempotency
+	sec    *security // who may read and publish, per-address limits (auth.go)
 
 	pingFrame []byte
 	openapi   []byte
@@ -54,6 +55,7 @@ func New(opts ...Option) (*Hub, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 		idem:      newIdempotency(10000, 10*time.Minute),
+		sec:       newSecurity(cfg.sec),
 		pingFrame: append(wire.AppendComment(nil, "ping"), '\n'), // its own block: dispatches nothing
 		all:       make(map[*conn]struct{}),
 		side:      make(map[*conn]struct{}),

@@ -13,10 +13,13 @@ import (
 const namePattern = `^[A-Za-z0-9._:@-]{1,128}$`
 
 var statusText = map[int]string{
-	400: "Bad client id, topic, event or body.",
+	400: "Bad client id, topic, event or body; credentials in the URL.",
+	401: "Missing, malformed, expired, not yet valid or wrongly signed credentials.",
+	403: "Valid credentials for another client id or topic, or an Origin that is not allowed.",
+	404: "Sessions are off: no auth secret is configured.",
 	413: "Body larger than -max-body.",
 	415: "Content type neither form nor JSON.",
-	429: "Too many streams for this client id.",
+	429: "Too many streams for this client id or address.",
 	503: "Server full or draining.",
 }
 
@@ -41,8 +44,9 @@ func openAPIDocument(routes []route) ([]byte, error) {
 		},
 		"paths": paths,
 		"components": map[string]any{
-			"parameters": parameters,
-			"schemas":    schemas,
+			"parameters":      parameters,
+			"schemas":         schemas,
+			"securitySchemes": securitySchemes,
 		},
 	}
 	return json.MarshalIndent(doc, "", "  ")
@@ -51,6 +55,9 @@ func openAPIDocument(routes []route) ([]byte, error) {
 func operation(rt route, method string) map[string]any {
 	d := rt.doc
 	op := map[string]any{"operationId": rt.name, "summary": d.summary}
+	if sec := d.auth.requirement(); sec != nil {
+		op["security"] = sec
+	}
 	if method == http.MethodHead {
 		op["operationId"] = rt.name + "Head"
 		op["summary"] = "The status and headers a GET would get, without opening a stream."
@@ -172,6 +179,11 @@ var schemas = map[string]any{
 		"message": ref("schemas", "Published"), "finish": ref("schemas", "Published"),
 	}),
 	"Status": object([]string{"status"}, map[string]any{"status": str(), "error": str()}),
+	"Session": object([]string{"clientId", "topics", "expires"}, map[string]any{
+		"clientId": str(),
+		"topics":   map[string]any{"type": "array", "items": str(), "description": "Topics the token allows; [\"*\"]: any."},
+		"expires":  map[string]any{"type": "string", "format": "date-time"},
+	}),
 }
 
 func object(required []string, props map[string]any) map[string]any {

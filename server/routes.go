@@ -25,6 +25,7 @@ type opDoc struct {
 	okType  string   // media type of the success body
 	okRef   string   // schema of the success body in components.schemas, if any
 	errs    []int    // error statuses, all with the Error schema
+	auth    authKind // which credentials the route takes when configured
 }
 
 // pattern is the ServeMux pattern of r.
@@ -47,61 +48,67 @@ const (
 
 // routes is the route table of the hub.
 func (h *Hub) routes() []route {
-	streamErrs := []int{400, 429, 503}
-	publishErrs := []int{400, 413, 415, 503}
+	streamErrs := []int{400, 401, 403, 429, 503}
+	publishErrs := []int{400, 401, 403, 413, 415, 503}
+	adminErrs := []int{401, 403}
+	demoErrs := []int{400, 403, 429, 503}
 	connect := opDoc{
-		summary: "Open an event stream. Starts with retry: and a connected event; resumes after Last-Event-ID.",
+		summary: "Open an event stream. Starts with retry: and a connected event; resumes after Last-Event-ID. With auth on, the client id is the token's sub.",
 		params:  []string{"topics", "lastEventIdHeader", "lastEventId"},
-		ok:      200, okType: mtStream, errs: streamErrs,
+		ok:      200, okType: mtStream, errs: streamErrs, auth: authSubscriber,
 	}
 	connectID := connect
 	connectID.summary = "Open an event stream for one client id (several streams may share an id)."
 	connectID.params = append([]string{"clientId"}, connect.params...)
 	return []route{
-		{method: "GET", path: "/api/sse/connect", name: "connect", stream: true, handle: h.handleConnect, doc: connect},
-		{method: "GET", path: "/api/sse/connect/{clientId}", name: "connectClient", stream: true, handle: h.handleConnect, doc: connectID},
-		{method: "POST", path: "/api/sse/send/{clientId}", name: "send", handle: h.handleSend, doc: opDoc{
+		{method: "GET", path: "/api/sse/connect", name: "connect", stream: true, handle: h.guardStream(streamGenerated, h.handleConnect), doc: connect},
+		{method: "GET", path: "/api/sse/connect/{clientId}", name: "connectClient", stream: true, handle: h.guardStream(streamClient, h.handleConnect), doc: connectID},
+		{method: "POST", path: "/api/sse/session", name: "session", handle: h.handleSession, doc: opDoc{
+			summary: "No body. Exchanges Authorization: Bearer <subscriber token> for the HttpOnly session cookie (ssekit_session, scoped to /api/sse/connect and /orderpay, Max-Age bounded by exp), so a browser EventSource authenticates. 404 when no auth secret is configured.",
+			ok:      200, okType: mtJSON, okRef: "Session", errs: []int{400, 401, 403, 404}, auth: authSubscriberBearer,
+		}},
+		{method: "POST", path: "/api/sse/send/{clientId}", name: "send", handle: h.guardPublish(h.handleSend), doc: opDoc{
 			summary: "Send an event to every stream of one client id.",
 			params:  []string{"clientId", "message", "idempotencyKey"}, body: true,
-			ok: 202, okType: mtJSON, okRef: "Published", errs: publishErrs,
+			ok: 202, okType: mtJSON, okRef: "Published", errs: publishErrs, auth: authPublisher,
 		}},
-		{method: "POST", path: "/api/sse/sendAll", name: "sendAll", handle: h.handleSendAll, doc: opDoc{
+		{method: "POST", path: "/api/sse/sendAll", name: "sendAll", handle: h.guardPublish(h.handleSendAll), doc: opDoc{
 			summary: "Send an event to every stream.",
 			params:  []string{"message", "idempotencyKey"}, body: true,
-			ok: 202, okType: mtJSON, okRef: "Published", errs: publishErrs,
+			ok: 202, okType: mtJSON, okRef: "Published", errs: publishErrs, auth: authPublisher,
 		}},
-		{method: "POST", path: "/api/sse/topics/{topic}", name: "topics", handle: h.handleTopic, doc: opDoc{
+		{method: "POST", path: "/api/sse/topics/{topic}", name: "topics", handle: h.guardPublish(h.handleTopic), doc: opDoc{
 			summary: "Send an event to the streams subscribed to a topic.",
 			params:  []string{"topic", "message", "idempotencyKey"}, body: true,
-			ok: 202, okType: mtJSON, okRef: "Published", errs: publishErrs,
+			ok: 202, okType: mtJSON, okRef: "Published", errs: publishErrs, auth: authPublisher,
 		}},
-		{method: "DELETE", path: "/api/sse/disconnect/{clientId}", name: "disconnect", handle: h.handleDisconnect, doc: opDoc{
+		{method: "DELETE", path: "/api/sse/disconnect/{clientId}", name: "disconnect", handle: h.guardPublish(h.handleDisconnect), doc: opDoc{
 			summary: "End every stream of one client id, each with an end event first.",
 			params:  []string{"clientId"},
-			ok:      200, okType: mtJSON, okRef: "Disconnected", errs: []int{400},
+			ok:      200, okType: mtJSON, okRef: "Disconnected", errs: append([]int{400}, adminErrs...), auth: authPublisher,
 		}},
-		{method: "GET", path: "/api/sse/clients", name: "clients", handle: h.handleClients, doc: opDoc{
+		{method: "GET", path: "/api/sse/clients", name: "clients", handle: h.guardPublish(h.handleClients), doc: opDoc{
 			summary: "List the open streams: client id, topics, connected since, queue depth.",
-			ok:      200, okType: mtJSON, okRef: "ClientList",
+			ok:      200, okType: mtJSON, okRef: "ClientList", errs: adminErrs, auth: authPublisher,
 		}},
-		{method: "GET", path: "/orderpay", name: "orderpay", stream: true, handle: h.handleOrderPay, doc: opDoc{
-			summary: "Payment demo: the stream of one payment, ended by a finish event.",
+		{method: "GET", path: "/orderpay", name: "orderpay", stream: true, handle: h.guardStream(streamPayment, h.handleOrderPay), doc: opDoc{
+			summary: "Payment demo: the stream of one payment, ended by a finish event. With auth on, the token's sub must be pay-<payid>.",
 			params:  []string{"payid", "lastEventIdHeader", "lastEventId"},
-			ok:      200, okType: mtStream, errs: streamErrs,
+			ok:      200, okType: mtStream, errs: streamErrs, auth: authSubscriber,
 		}},
-		{method: "GET", path: "/payback", name: "payback", handle: h.handlePayBack, doc: opDoc{
-			summary: "Payment demo: the provider's callback; pushes 用户支付成功, then a finish event.",
+		{method: "GET", path: "/payback", name: "payback", handle: h.guardPublish(h.handlePayBack), doc: opDoc{
+			summary: "Payment demo: the provider's callback; pushes 用户支付成功, then a finish event. A publish: it takes the publish key when one is configured.",
 			params:  []string{"payid"},
-			ok:      202, okType: mtJSON, okRef: "PayBack", errs: []int{400, 503},
+			ok:      202, okType: mtJSON, okRef: "PayBack", errs: []int{400, 401, 403, 503}, auth: authPublisher,
 		}},
-		{method: "GET", path: "/sse/words", name: "words", stream: true, handle: h.handleWords, doc: opDoc{
+		{method: "GET", path: "/sse/words", name: "words", stream: true, handle: h.guardStream(streamDemo, h.handleWords), doc: opDoc{
 			summary: "A finite stream: one word per interval as message events, then end, then the server closes.",
 			params:  []string{"lastEventIdHeader", "lastEventId"},
-			ok:      200, okType: mtStream, errs: []int{503},
+			ok:      200, okType: mtStream, errs: demoErrs,
 		}},
-		{method: "GET", path: "/sse/stats", name: "stats", stream: true, handle: h.handleStats, doc: opDoc{
+		{method: "GET", path: "/sse/stats", name: "stats", stream: true, handle: h.guardStream(streamDemo, h.handleStats), doc: opDoc{
 			summary: "A long-lived stream of server figures (stats events) every second.",
-			ok:      200, okType: mtStream, errs: []int{503},
+			ok:      200, okType: mtStream, errs: demoErrs,
 		}},
 		{method: "GET", path: "/healthz", name: "healthz", handle: h.handleHealth, doc: opDoc{
 			summary: "Liveness: 200 while the process serves.",

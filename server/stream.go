@@ -173,6 +173,13 @@ func (h *Hub) streamLoop(r *http.Request, c *conn, s *streamWriter, first []byte
 		defer t.Stop()
 		rotate = t.C
 	}
+	// A runtime timer, like rotation's: no goroutine per stream.
+	var expire <-chan time.Time
+	if at, ok := tokenDeadline(r.Context()); ok {
+		t := time.NewTimer(time.Until(at))
+		defer t.Stop()
+		expire = t.C
+	}
 	for {
 		select {
 		case <-r.Context().Done():
@@ -187,6 +194,11 @@ func (h *Hub) streamLoop(r *http.Request, c *conn, s *streamWriter, first []byte
 			s.drain(c.queue)
 			_ = s.send(h.reconnectFrame("rotation"))
 			return "rotation"
+		case <-expire:
+			h.unregister(c)
+			s.drain(c.queue)
+			_ = s.send(controlFrame("end", map[string]string{"reason": "token-expired"}))
+			return "token-expired"
 		case <-c.quit:
 			if c.final != nil {
 				s.drain(c.queue)
