@@ -29,6 +29,7 @@ type config struct {
 	wwwDir        string
 	drainTimeout  time.Duration
 	sec           securityConfig // auth, Origin and per-address limits (auth.go)
+	store         storeConfig    // which broker keeps history (broker.go)
 }
 
 func defaultConfig() config {

@@ -17,6 +17,7 @@ type conn struct {
 
 	queue chan []byte   // frames, shared with other conns: never modified
 	quit  chan struct{} // closed when the hub ends the stream
+	pos   position      // where it stands in history; guarded by the hub's mu
 
 	endOnce sync.Once
 	final   []byte // written before closing; set before quit is closed

@@ -162,7 +162,5 @@ func (h *Hub) serveSide(w http.ResponseWriter, r *http.Request, interval time.Du
 }
 
 func (h *Hub) publishedCount() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.hist.last
+	return h.published.Load()
 }

@@ -40,8 +40,11 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, ErrTooManyForClient):
 		return http.StatusTooManyRequests
-	case errors.Is(err, ErrServerFull), errors.Is(err, ErrDraining), errors.Is(err, ErrClosed):
+	case errors.Is(err, ErrServerFull), errors.Is(err, ErrDraining), errors.Is(err, ErrClosed),
+		errors.Is(err, ErrBrokerDown):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrStoreFull):
+		return http.StatusInsufficientStorage
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrMethod):

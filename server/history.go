@@ -128,18 +128,10 @@ func (h *history) resolve(cursor string) (seq uint64, reset string) {
 	if seq, ok := h.ids[cursor]; ok {
 		return seq, ""
 	}
-	if len(cursor) > maxCursor {
-		return 0, resetMalformed
-	}
-	epoch, num, found := strings.Cut(cursor, "-")
-	if !found || epoch == "" {
-		return 0, resetMalformed
-	}
-	seq, err := strconv.ParseUint(num, 10, 64)
-	if err != nil || strconv.FormatUint(seq, 10) != num {
-		return 0, resetMalformed
-	}
+	epoch, seq, ok := parseCursor(cursor)
 	switch {
+	case !ok:
+		return 0, resetMalformed
 	case epoch != h.epoch:
 		return 0, resetEpoch
 	case seq > h.last:
@@ -160,4 +152,21 @@ func (h *history) since(seq uint64, fn func(*histEntry)) {
 	for i := start; i < h.n; i++ {
 		fn(&h.ring[(h.head+i)%len(h.ring)])
 	}
+}
+
+// parseCursor splits a hub-assigned id "<epoch>-<seq>". ok is false for
+// anything else, which cannot be resumed unless it is a publisher's id.
+func parseCursor(cursor string) (epoch string, seq uint64, ok bool) {
+	if len(cursor) > maxCursor {
+		return "", 0, false
+	}
+	epoch, num, found := strings.Cut(cursor, "-")
+	if !found || epoch == "" {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || strconv.FormatUint(seq, 10) != num {
+		return "", 0, false
+	}
+	return epoch, seq, true
 }

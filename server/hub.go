@@ -32,8 +32,12 @@ type Hub struct {
 	side     map[*conn]struct{} // demo streams (words, stats): counted and drained, never published to
 	clients  map[string]map[*conn]struct{}
 	topics   map[string]map[*conn]struct{}
-	hist     *history
 	draining bool
+
+	broker    Broker
+	health    healthChecker // nil: the broker is always available
+	hold      holder        // nil: every node gets every event
+	published atomic.Uint64 // events this hub published
 
 	streams sync.WaitGroup
 	closed  atomic.Bool
@@ -61,7 +65,6 @@ func New(opts ...Option) (*Hub, error) {
 		side:      make(map[*conn]struct{}),
 		clients:   make(map[string]map[*conn]struct{}),
 		topics:    make(map[string]map[*conn]struct{}),
-		hist:      newHistory(cfg.historySize, cfg.historyTTL, time.Now()),
 		done:      make(chan struct{}),
 	}
 	h.met = newMetrics(h)
@@ -71,6 +74,10 @@ func New(opts ...Option) (*Hub, error) {
 		return nil, fmt.Errorf("ssekit/server: openapi document: %w", err)
 	}
 	h.openapi = doc
+	if err := h.useBroker(); err != nil {
+		cancel()
+		return nil, err
+	}
 	go h.heartbeat()
 	return h, nil
 }
@@ -84,9 +91,8 @@ func (h *Hub) heartbeat() {
 		select {
 		case <-h.ctx.Done():
 			return
-		case now := <-t.C:
+		case <-t.C:
 			h.mu.Lock()
-			h.hist.expire(now)
 			for c := range h.all {
 				// A full queue is left alone here: the next event drops it.
 				c.offer(h.pingFrame)
@@ -106,12 +112,19 @@ func controlFrame(typ string, payload any) []byte {
 
 // register adds c and collects the frames it missed since cursor. reset is
 // why the cursor could not be resumed ("" when it was, or when there was
-// none). Doing both under one lock is what makes the switch from replay to
-// live gap-free and duplicate-free.
+// none). The stream is registered first and history read second; live
+// events that arrive meanwhile wait in c.pos and are merged by seq, so the
+// switch from replay to live has no gap and no duplicate whatever the
+// broker's latency.
 func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, err error) {
+	if h.health != nil {
+		if err := h.health.Health(); err != nil {
+			return nil, "", err
+		}
+	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if err := h.admit(c.clientID); err != nil {
+		h.mu.Unlock()
 		return nil, "", err
 	}
 	h.all[c] = struct{}{}
@@ -120,20 +133,44 @@ func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, e
 	for _, t := range c.topics {
 		addTo(h.topics, t, c)
 	}
+	c.pos.replaying = cursor != ""
+	h.mu.Unlock()
+
+	fail := func(err error) ([][]byte, string, error) {
+		h.unregister(c)
+		h.streams.Done()
+		return nil, "", err
+	}
+	if h.hold != nil {
+		if err := h.hold.Hold(h.ctx, c.clientID, c.topics); err != nil {
+			return fail(err)
+		}
+		h.mu.Lock()
+		c.pos.held = true
+		h.mu.Unlock()
+	}
 	if cursor == "" {
 		return nil, "", nil
 	}
-	h.hist.expire(time.Now()) // a cursor older than the ttl must not resume
-	seq, reset := h.hist.resolve(cursor)
-	if reset != "" {
-		return nil, reset, nil
+	rp, err := h.broker.Since(h.ctx, cursor)
+	if err != nil {
+		return fail(err)
 	}
-	h.hist.since(seq, func(e *histEntry) {
-		if c.wants(e.to) {
-			replay = append(replay, e.frame)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c.pos.epoch, c.pos.seq = rp.Epoch, rp.Seq
+	for i := range rp.Entries {
+		if e := &rp.Entries[i]; c.wants(e.to) && c.pos.fresh(e) {
+			replay = append(replay, e.Frame)
 		}
-	})
-	return replay, "", nil
+	}
+	for i := range c.pos.pending {
+		if e := &c.pos.pending[i]; c.pos.fresh(e) {
+			replay = append(replay, e.Frame)
+		}
+	}
+	c.pos.pending, c.pos.replaying = nil, false
+	return replay, rp.Reset, nil
 }
 
 // admit checks the limits for one more stream of clientID ("" for a demo
@@ -196,6 +233,10 @@ func (h *Hub) unregisterLocked(c *conn) {
 	for _, t := range c.topics {
 		removeFrom(h.topics, t, c)
 	}
+	if c.pos.held {
+		c.pos.held = false
+		h.hold.Release(c.clientID, c.topics)
+	}
 }
 
 func addTo(m map[string]map[*conn]struct{}, key string, c *conn) {
@@ -221,50 +262,71 @@ type Published struct {
 	Delivered int    `json:"delivered"`
 }
 
-// publish assigns an id (unless ev has one), encodes ev once, keeps it in
-// history and queues it to every stream it is for. A stream whose queue is
-// full is dropped, never waited for.
+// publish encodes ev once (without its id line) and hands it to the
+// broker, which assigns the id (unless ev has one), keeps it in history and
+// fans it out; nothing is delivered or kept when it fails.
 func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
-	custom := ev.ID != ""
 	h.mu.Lock()
-	if err := h.acceptsPublish(); err != nil {
-		h.mu.Unlock()
+	err := h.acceptsPublish()
+	h.mu.Unlock()
+	if err != nil {
 		return Published{}, err
 	}
-	seq, id := h.hist.nextID()
-	if !custom {
-		ev.ID = id
+	if !wire.ValidField(ev.ID) {
+		return Published{}, fmt.Errorf("%w: id must not contain CR, LF or NUL", ErrBadEvent)
 	}
-	frame, err := wire.AppendEvent(make([]byte, 0, 64+len(ev.Data)), ev)
+	id := ev.ID
+	ev.ID = ""
+	body, err := wire.AppendEvent(make([]byte, 0, 64+len(ev.Data)), ev)
 	if err != nil {
-		h.mu.Unlock()
 		return Published{}, fmt.Errorf("%w: %w", ErrBadEvent, err)
 	}
-	now := time.Now()
-	h.hist.expire(now)
-	h.hist.add(histEntry{seq: seq, id: ev.ID, at: now, to: to, frame: frame}, custom)
+	r, err := h.broker.Publish(h.ctx, Message{to: to, ID: id, Body: body, At: time.Now()})
+	if err != nil {
+		return Published{}, err
+	}
+	h.published.Add(1)
+	h.met.published.Inc()
+	return Published{ID: r.ID, Delivered: r.Delivered}, nil
+}
 
+// deliver queues an event from the broker to every local stream it is for
+// and says how many. A stream still reading history keeps it for later
+// (register merges it by seq); a stream whose queue is full is dropped,
+// never waited for.
+func (h *Hub) deliver(e Entry) int {
+	h.mu.Lock()
 	var slow []*conn
 	delivered := 0
-	deliver := func(c *conn) {
-		if c.offer(frame) {
+	offer := func(c *conn) {
+		switch {
+		case c.pos.replaying:
+			if len(c.pos.pending) >= cap(c.queue) {
+				slow = append(slow, c)
+				return
+			}
+			c.pos.pending = append(c.pos.pending, e)
 			delivered++
-		} else {
+		case !c.pos.fresh(&e):
+			// Already written from history, or seen before an outage.
+		case c.offer(e.Frame):
+			delivered++
+		default:
 			slow = append(slow, c)
 		}
 	}
-	switch to.kind {
+	switch e.to.kind {
 	case toAll:
 		for c := range h.all {
-			deliver(c)
+			offer(c)
 		}
 	case toClient:
-		for c := range h.clients[to.name] {
-			deliver(c)
+		for c := range h.clients[e.to.name] {
+			offer(c)
 		}
 	case toTopic:
-		for c := range h.topics[to.name] {
-			deliver(c)
+		for c := range h.topics[e.to.name] {
+			offer(c)
 		}
 	}
 	for _, c := range slow {
@@ -278,9 +340,8 @@ func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
 			slog.String("client", c.clientID), slog.String("remote", c.remote), slog.Int("queue", cap(c.queue)))
 		c.kill("slow")
 	}
-	h.met.published.Inc()
 	h.met.delivered.Add(float64(delivered))
-	return Published{ID: ev.ID, Delivered: delivered}, nil
+	return delivered
 }
 
 // acceptsPublish says why a publish is refused now, if it is. h.mu is held.
@@ -429,12 +490,26 @@ func (h *Hub) Close() error {
 	}
 	h.cancel()
 	close(h.done)
-	return nil
+	return h.broker.Close()
 }
 
-// Ready reports whether the hub accepts new streams and publishes.
+// Ready reports whether the hub accepts new streams and publishes: not
+// while draining, nor while its broker is unavailable.
 func (h *Hub) Ready() error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.acceptsPublish()
+	err := h.acceptsPublish()
+	h.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return h.BrokerHealth()
+}
+
+// BrokerHealth is nil while the broker answers, and an error wrapping
+// ErrBrokerDown while it does not (a Redis outage).
+func (h *Hub) BrokerHealth() error {
+	if h.health == nil {
+		return nil
+	}
+	return h.health.Health()
 }
