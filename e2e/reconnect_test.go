@@ -24,7 +24,7 @@ func TestReconnect_serverKilledAndRestarted(t *testing.T) {
 	t.Parallel()
 	lh := startLiveHub(t, server.WithRetry(20*time.Millisecond))
 	ctx := openPageAt(t, lh.URL)
-	recordJS(t, ctx, "/api/sse/connect/phoenix", `{backoff: {initialMs: 50, maxMs: 1600, factor: 2}}`, "message")
+	recordJS(t, ctx, "/api/sse/connect/phoenix", `{backoff: {initialMs: 50, maxMs: 800, factor: 2}}`, "message")
 	WaitJS(t, ctx, `window.__rec.states.some(s => s.state === 'open')`)
 	if _, err := lh.current().Send("phoenix", wire.Event{Data: "before"}); err != nil {
 		t.Fatal(err)
@@ -32,8 +32,8 @@ func TestReconnect_serverKilledAndRestarted(t *testing.T) {
 	WaitJS(t, ctx, `window.__rec.events.length === 1`)
 
 	lh.kill()
-	// Six failed attempts in a row, then the server comes back.
-	WaitJS(t, ctx, `window.__rec.states.filter(s => s.state === 'reconnecting' && s.attempt >= 6).length > 0`)
+	// Seven failed attempts in a row, then the server comes back.
+	WaitJS(t, ctx, `window.__rec.states.filter(s => s.state === 'reconnecting' && s.attempt >= 7).length > 0`)
 	lh.restart()
 	WaitJS(t, ctx, `window.__rec.states.at(-1).state === 'open'`)
 	Eventually(t, 2*time.Second, "the client registered again", func() bool { return lh.current().Conns() == 1 })
@@ -46,8 +46,8 @@ func TestReconnect_serverKilledAndRestarted(t *testing.T) {
 	// retry (20ms), at most the cap of its attempt; attempts counted up one
 	// by one; the client never dialled before its delay ran out; and the
 	// delays grew (a later one beyond the first cap: with full jitter, all
-	// of attempts 4-6 under 50ms has odds below 1 in 4000).
-	b := sdk.Backoff{Initial: 50 * time.Millisecond, Max: 1600 * time.Millisecond, Factor: 2}
+	// of attempts 4-7 under 50ms has odds of 1 in 32768).
+	b := sdk.Backoff{Initial: 50 * time.Millisecond, Max: 800 * time.Millisecond, Factor: 2}
 	sts := states(t, ctx)
 	var waits []jsState
 	for i, s := range sts {
@@ -77,8 +77,8 @@ func TestReconnect_serverKilledAndRestarted(t *testing.T) {
 	for _, w := range waits {
 		grew = grew || (w.Attempt >= 4 && w.NextDelayMs > int(b.Cap(1).Milliseconds()))
 	}
-	if len(waits) < 6 || !grew {
-		t.Errorf("waits %+v: want at least 6, a later one beyond %v", waits, b.Cap(1))
+	if len(waits) < 7 || !grew {
+		t.Errorf("waits %+v: want at least 7, a later one beyond %v", waits, b.Cap(1))
 	}
 	// The restarted hub has a new history epoch: the cursor cannot resume,
 	// so the client hears a reset (and says so in its stats).
