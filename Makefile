@@ -10,7 +10,7 @@ GOFILES   := $(shell find sdk wasm -name '*.go' -not -name '*_test.go') go.mod g
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=runtime=
 WASM_BUDGET  ?= 716800
 
-.PHONY: all build wasm wasm-size run test vet unit e2e deps clean bench
+.PHONY: all build wasm wasm-size run run-tls test vet unit e2e deps clean bench
 
 all: build
 
@@ -33,6 +33,15 @@ $(WASM_EXEC): $(GOROOT)/lib/wasm/wasm_exec.js
 ## run: build the wasm and serve the demo and the API on $(ADDR).
 run: wasm
 	$(GO) run ./server/cmd/ssekit-server -addr $(ADDR) -www www
+
+## run-tls: as run, over HTTPS with HTTP/2, with a self-signed pair made
+## once in $(TLS_DIR) (trust $(TLS_DIR)/cert.pem, or click through the warning).
+TLS_DIR ?= .tls
+run-tls: wasm $(TLS_DIR)/cert.pem
+	$(GO) run ./server/cmd/ssekit-server -addr $(ADDR) -www www -tls-cert $(TLS_DIR)/cert.pem -tls-key $(TLS_DIR)/key.pem
+
+$(TLS_DIR)/cert.pem:
+	$(GO) run ./server/cmd/ssekit-server cert -dir $(TLS_DIR)
 
 ## test: vet, unit tests under -race, the wasm build, and the browser suite.
 test: deps vet unit wasm wasm-size e2e

@@ -1,5 +1,9 @@
 // Command ssekit-server runs the ssekit SSE hub: the HTTP API, the demos
-// and the static files of www/.
+// and the static files of www/, over HTTP or HTTPS with HTTP/2.
+//
+//	ssekit-server [flags]              serve (ssekit-server -h lists the flags)
+//	ssekit-server token -sub ID [...]  print a subscriber token signed with $SSEKIT_AUTH_SECRET
+//	ssekit-server cert [-dir DIR]      write a self-signed cert.pem and key.pem for local HTTPS
 package main
 
 import (
@@ -23,7 +27,17 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr, nil); err != nil {
+	args := os.Args[1:]
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "token":
+		err = mintCommand(args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	case len(args) > 0 && args[0] == "cert":
+		err = certCommand(args[1:], os.Stderr)
+	default:
+		err = run(ctx, args, os.LookupEnv, os.Stderr, nil)
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
@@ -35,6 +49,10 @@ func main() {
 // flags are the command line; every flag also reads SSEKIT_<NAME>.
 type flags struct {
 	addr, www, corsOrigins, logLevel        string
+	authSecret, publishKey, cookieSameSite  string
+	trustedProxies, tlsCert, tlsKey         string
+	authLeeway                              time.Duration
+	maxConnsPerIP                           int
 	heartbeat, retry, writeTimeout          time.Duration
 	historyTTL, maxStreamDur, wordsInterval time.Duration
 	drainTimeout                            time.Duration
@@ -70,6 +88,14 @@ func newFlags(out io.Writer) (*flags, *flag.FlagSet) {
 	num(&f.maxConnsPerClient, "max-conns-per-client", 16, "open streams per client id (429 beyond)")
 	num(&f.historySize, "history-size", 10000, "events kept for Last-Event-ID replay")
 	fs.Int64Var(&f.maxBody, "max-body", 64<<10, "publish body limit in bytes (413 beyond)")
+	str(&f.authSecret, "auth-secret", "", "comma-separated HS256 secrets (32+ bytes each) for subscriber tokens; empty = streams open to all")
+	dur(&f.authLeeway, "auth-leeway", 0, "clock skew tolerated when checking a token's exp and nbf")
+	str(&f.publishKey, "publish-key", "", "comma-separated keys (32+ bytes each) that publishing and admin calls send as Bearer; empty = open")
+	str(&f.cookieSameSite, "cookie-samesite", "strict", "SameSite of the session cookie: strict, lax or none (none: always Secure)")
+	num(&f.maxConnsPerIP, "max-conns-per-ip", 0, "open streams per client address, IPv6 per /64 (429 beyond); 0 = no limit")
+	str(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto/-Host are believed")
+	str(&f.tlsCert, "tls-cert", "", "PEM certificate (chain): serve HTTPS with HTTP/2; needs -tls-key")
+	str(&f.tlsKey, "tls-key", "", "PEM private key of -tls-cert")
 
 	fs.VisitAll(func(fl *flag.Flag) { fl.Usage += fmt.Sprintf(" [$%s]", envName(fl.Name)) })
 	fs.Usage = func() {
@@ -131,9 +157,20 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if f.drainTimeout <= 0 {
 		return fmt.Errorf("-drain-timeout must be > 0, got %v", f.drainTimeout)
 	}
+	if err := checkExposure(f); err != nil {
+		return err
+	}
+	tlsConfig, err := loadTLS(f.tlsCert, f.tlsKey)
+	if err != nil {
+		return err
+	}
+	security, err := securityOptions(f)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	hub, err := server.New(
+	hub, err := server.New(append([]server.Option{
 		server.WithLogger(logger),
 		server.WithHeartbeat(f.heartbeat),
 		server.WithRetry(f.retry),
@@ -148,7 +185,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		server.WithMaxBody(f.maxBody),
 		server.WithCORSOrigins(splitCSV(f.corsOrigins)),
 		server.WithStatic(f.www),
-	)
+	}, security...)...)
 	if err != nil {
 		return err
 	}
@@ -164,11 +201,21 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	scheme := "http"
+	if tlsConfig != nil {
+		// ServeTLS offers h2 by ALPN: every stream of a page shares one
+		// connection, so the browsers' 6 connections per origin no longer apply.
+		scheme = "https"
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	addr := ln.Addr().String()
-	logger.Info("ssekit-server listening", slog.String("addr", addr), slog.String("url", "http://"+addr+"/"))
+	logger.Info("ssekit-server listening", slog.String("addr", addr), slog.String("url", scheme+"://"+addr+"/"),
+		slog.Bool("subscriber_auth", f.authSecret != ""), slog.Bool("publisher_auth", f.publishKey != ""))
 	if ready != nil {
 		ready(addr)
 	}

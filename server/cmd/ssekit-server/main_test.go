@@ -26,6 +26,9 @@ var sample = map[string]string{
 	"log-level": "debug", "heartbeat": "7s", "retry": "1.5s", "write-timeout": "3s", "history-ttl": "1h0m0s",
 	"max-stream-duration": "5m0s", "words-interval": "250ms", "drain-timeout": "9s", "queue-size": "77",
 	"max-topics": "5", "max-conns": "123", "max-conns-per-client": "4", "history-size": "99", "max-body": "4096",
+	"auth-secret": "a-secret-of-at-least-32-bytes-0123456789", "auth-leeway": "2s",
+	"publish-key": "a-publish-key-of-32-bytes-or-more-0123456789", "cookie-samesite": "lax",
+	"max-conns-per-ip": "5", "trusted-proxies": "10.0.0.0/8", "tls-cert": "/etc/ssekit/cert.pem", "tls-key": "/etc/ssekit/key.pem",
 }
 
 func TestParseFlags_helpListsEveryFlagAndItsEnvVar(t *testing.T) {
