@@ -192,12 +192,20 @@ func (h *Hub) handleClients(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (h *Hub) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	if err := h.BrokerHealth(); err != nil {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "error": err.Error()})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (h *Hub) handleReady(w http.ResponseWriter, _ *http.Request) {
 	if err := h.Ready(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining", "error": err.Error()})
+		status := "draining"
+		if errors.Is(err, ErrBrokerDown) {
+			status = "degraded"
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": status, "error": err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -57,6 +57,7 @@ func newMetrics(h *Hub) *metrics {
 	m.reg.MustRegister(conns, depth, m.published, m.delivered, m.slowDrops, m.replayed, m.resets,
 		m.opened, m.closed, m.refused, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(brokerCollectors(h)...)
 	return m
 }
 

@@ -49,7 +49,7 @@ const (
 // routes is the route table of the hub.
 func (h *Hub) routes() []route {
 	streamErrs := []int{400, 401, 403, 429, 503}
-	publishErrs := []int{400, 401, 403, 413, 415, 503}
+	publishErrs := []int{400, 401, 403, 413, 415, 503, 507}
 	adminErrs := []int{401, 403}
 	demoErrs := []int{400, 403, 429, 503}
 	connect := opDoc{
@@ -99,7 +99,7 @@ func (h *Hub) routes() []route {
 		{method: "GET", path: "/payback", name: "payback", handle: h.guardPublish(h.handlePayBack), doc: opDoc{
 			summary: "Payment demo: the provider's callback; pushes 用户支付成功, then a finish event. A publish: it takes the publish key when one is configured.",
 			params:  []string{"payid"},
-			ok:      202, okType: mtJSON, okRef: "PayBack", errs: []int{400, 401, 403, 503}, auth: authPublisher,
+			ok:      202, okType: mtJSON, okRef: "PayBack", errs: []int{400, 401, 403, 503, 507}, auth: authPublisher,
 		}},
 		{method: "GET", path: "/sse/words", name: "words", stream: true, handle: h.guardStream(streamDemo, h.handleWords), doc: opDoc{
 			summary: "A finite stream: one word per interval as message events, then end, then the server closes.",
@@ -111,11 +111,11 @@ func (h *Hub) routes() []route {
 			ok:      200, okType: mtStream, errs: demoErrs,
 		}},
 		{method: "GET", path: "/healthz", name: "healthz", handle: h.handleHealth, doc: opDoc{
-			summary: "Liveness: 200 while the process serves.",
+			summary: "Liveness: 200 while the process serves; status degraded while the broker (Redis) is down.",
 			ok:      200, okType: mtJSON, okRef: "Status",
 		}},
 		{method: "GET", path: "/readyz", name: "readyz", handle: h.handleReady, doc: opDoc{
-			summary: "Readiness: 503 while draining.",
+			summary: "Readiness: 503 while draining or while the broker (Redis) is down.",
 			ok:      200, okType: mtJSON, okRef: "Status", errs: []int{503},
 		}},
 		{method: "GET", path: "/metrics", name: "metrics", handle: h.met.handler().ServeHTTP, doc: opDoc{

@@ -59,6 +59,9 @@ type flags struct {
 	queueSize, maxTopics, maxConns          int
 	maxConnsPerClient, historySize          int
 	maxBody                                 int64
+	dataDir, redisURL                       string
+	historyMaxBytes                         int64
+	redisPresence                           bool
 }
 
 // newFlags defines the flags on a FlagSet whose -h output goes to out.
@@ -87,6 +90,10 @@ func newFlags(out io.Writer) (*flags, *flag.FlagSet) {
 	num(&f.maxConns, "max-conns", 10000, "open streams in total (503 beyond)")
 	num(&f.maxConnsPerClient, "max-conns-per-client", 16, "open streams per client id (429 beyond)")
 	num(&f.historySize, "history-size", 10000, "events kept for Last-Event-ID replay")
+	str(&f.dataDir, "data-dir", "", "keep history on disk in this directory, so a restart replays what clients missed; empty = in memory")
+	fs.Int64Var(&f.historyMaxBytes, "history-max-bytes", 0, "with -data-dir: bound the history's size on disk in bytes; 0 = by count and age only")
+	str(&f.redisURL, "redis-url", "", "share history and fan-out with other nodes through Redis, e.g. redis://127.0.0.1:6379/0; empty = this process alone")
+	fs.BoolVar(&f.redisPresence, "redis-presence", true, "with -redis-url, `true|false`: send an event for one client only to the nodes holding it")
 	fs.Int64Var(&f.maxBody, "max-body", 64<<10, "publish body limit in bytes (413 beyond)")
 	str(&f.authSecret, "auth-secret", "", "comma-separated HS256 secrets (32+ bytes each) for subscriber tokens; empty = streams open to all")
 	dur(&f.authLeeway, "auth-leeway", 0, "clock skew tolerated when checking a token's exp and nbf")
@@ -180,6 +187,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		server.WithMaxConns(f.maxConns),
 		server.WithMaxConnsPerClient(f.maxConnsPerClient),
 		server.WithHistory(f.historySize, f.historyTTL),
+		server.WithDataDir(f.dataDir),
+		server.WithHistoryMaxBytes(f.historyMaxBytes),
+		server.WithRedis(f.redisURL),
+		server.WithRedisPresence(f.redisPresence),
 		server.WithMaxStreamDuration(f.maxStreamDur),
 		server.WithWordsInterval(f.wordsInterval),
 		server.WithMaxBody(f.maxBody),

@@ -29,6 +29,7 @@ var sample = map[string]string{
 	"auth-secret": "a-secret-of-at-least-32-bytes-0123456789", "auth-leeway": "2s",
 	"publish-key": "a-publish-key-of-32-bytes-or-more-0123456789", "cookie-samesite": "lax",
 	"max-conns-per-ip": "5", "trusted-proxies": "10.0.0.0/8", "tls-cert": "/etc/ssekit/cert.pem", "tls-key": "/etc/ssekit/key.pem",
+	"data-dir": "/var/lib/ssekit", "history-max-bytes": "1048576", "redis-url": "redis://127.0.0.1:6379/0", "redis-presence": "false",
 }
 
 func TestParseFlags_helpListsEveryFlagAndItsEnvVar(t *testing.T) {
