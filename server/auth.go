@@ -402,13 +402,13 @@ func (h *Hub) handleSession(w http.ResponseWriter, r *http.Request) {
 		h.deny(w, r, ErrSessionsOff)
 		return
 	}
-	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
-		h.deny(w, r, errSessionBody)
-		return
-	}
 	c, err := h.subscriber(r, bearerOnly)
 	if err != nil {
 		h.deny(w, r, err)
+		return
+	}
+	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
+		h.deny(w, r, errSessionBody)
 		return
 	}
 	token, _, _ := bearer(r)
