@@ -60,7 +60,8 @@ type redisBroker struct {
 	sf singleflight
 
 	bytesIn, bytesOut, commands atomic.Uint64
-	reconnects                  atomic.Uint64
+	reconnects, events          atomic.Uint64
+	caughtUp                    atomic.Uint64 // events taken from the stream after a reconnection
 }
 
 // redisOptions configure the redis broker.
@@ -132,7 +133,9 @@ func dialRedis(o redisOptions, log *slog.Logger) (*redisBroker, error) {
 	ro.MaxRetries = -1
 	ro.Protocol = 2
 	ro.DisableIdentity = true
+	ro.ClientName = "ssekit-" + o.node // CLIENT LIST shows which node a connection is
 	ro.DialTimeout = time.Second
+	ro.DialerRetries = 1 // the subscription loop has its own backoff
 	ro.ReadTimeout = o.opTimeout
 	ro.WriteTimeout = o.opTimeout
 	ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
@@ -144,6 +147,7 @@ func dialRedis(o redisOptions, log *slog.Logger) (*redisBroker, error) {
 		}
 		return &countingConn{Conn: c, in: &b.bytesIn, out: &b.bytesOut}, nil
 	}
+	quietRedis.Do(func() { redis.SetLogger(discardLogger{}) })
 	b.rdb = redis.NewClient(ro)
 	b.rdb.AddHook(commandCounter{&b.commands})
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -236,6 +240,10 @@ return {id, delivered}
 func (b *redisBroker) Publish(ctx context.Context, m Message) (Receipt, error) {
 	if b.closed.Load() {
 		return Receipt{}, ErrClosed
+	}
+	// Known down: answer at once rather than after a dial timeout.
+	if err := b.Health(); err != nil {
+		return Receipt{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.opts.opTimeout)
 	defer cancel()
@@ -393,6 +401,7 @@ func (b *redisBroker) hand(e Entry) {
 		return
 	}
 	b.epoch, b.seq = e.Epoch, e.Seq
+	b.events.Add(1)
 	b.deliver(e)
 }
 
@@ -424,7 +433,8 @@ func (b *redisBroker) catchUp() error {
 		start = "(" + strconv.FormatUint(b.seq, 10) + "-0"
 	}
 	return b.scan(ctx, start, func(e Entry) error {
-		if e.Epoch == epoch {
+		if e.Epoch == epoch && (e.Epoch != b.epoch || e.Seq > b.seq) {
+			b.caughtUp.Add(1)
 			b.hand(e)
 		}
 		return nil
@@ -748,11 +758,20 @@ func (b *redisBroker) Close() error {
 // redisTraffic is what a node exchanged with Redis since it started.
 type redisTraffic struct {
 	BytesIn, BytesOut, Commands, Reconnects uint64
+	Events                                  uint64 // events the node took from Redis
 }
 
 func (b *redisBroker) traffic() redisTraffic {
-	return redisTraffic{b.bytesIn.Load(), b.bytesOut.Load(), b.commands.Load(), b.reconnects.Load()}
+	return redisTraffic{b.bytesIn.Load(), b.bytesOut.Load(), b.commands.Load(), b.reconnects.Load(), b.events.Load()}
 }
+
+// quietRedis silences go-redis's own log lines (dial retries and the
+// like): the broker logs the outages itself, once, through slog.
+var quietRedis sync.Once
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
 
 // countingConn counts the bytes of one connection to Redis.
 type countingConn struct {
@@ -794,8 +813,9 @@ func (h commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 // singleflight runs one call per key at a time; callers that arrive while
 // it runs share its result.
 type singleflight struct {
-	mu    sync.Mutex
-	calls map[string]*flight
+	mu     sync.Mutex
+	calls  map[string]*flight
+	shared atomic.Uint64 // callers that took another's result
 }
 
 type flight struct {
@@ -808,6 +828,7 @@ func (s *singleflight) do(key string, fn func() (Replay, error)) (Replay, error)
 	s.mu.Lock()
 	if f, ok := s.calls[key]; ok {
 		s.mu.Unlock()
+		s.shared.Add(1)
 		<-f.done
 		return f.rp, f.err
 	}
