@@ -10,7 +10,7 @@ GOFILES   := $(shell find sdk wasm -name '*.go' -not -name '*_test.go') go.mod g
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=runtime=
 WASM_BUDGET  ?= 716800
 
-.PHONY: all build wasm wasm-size run run-tls test vet unit e2e deps clean bench
+.PHONY: all build wasm wasm-size run run-tls test vet unit e2e deps clean bench redis
 
 all: build
 
@@ -47,7 +47,7 @@ $(TLS_DIR)/cert.pem:
 test: deps vet unit wasm wasm-size e2e
 
 deps:
-	@scripts/ensure-deps.sh chromium
+	@scripts/ensure-deps.sh chromium redis-server
 
 vet:
 	$(GO) vet ./...
@@ -55,6 +55,14 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+## redis: the broker suite alone (real redis-servers on free loopback ports,
+## bbolt in temp dirs), with the Redis traffic figures README quotes. `make
+## test` runs it as part of unit.
+redis:
+	@scripts/ensure-deps.sh redis-server
+	@out=$$(mktemp); $(GO) test -race -count=1 -v -run 'Redis|Bolt|Singleflight|LiveDuringReplay' ./server/ >$$out 2>&1; \
+		st=$$?; grep -E '^(--- |ok|FAIL)|nodes, presence|^\s+\S+_test.go:' $$out; rm -f $$out; exit $$st
 
 e2e: wasm
 	$(GO) test -race -count=1 -timeout 10m ./e2e/...

@@ -523,3 +523,26 @@ func TestSingleflight(t *testing.T) {
 		t.Fatal("a later call reused a finished read")
 	}
 }
+
+// BenchmarkRedis_publish measures publishes through the one stream key
+// (the script: INCR, XADD, presence read, PUBLISH) with parallel
+// publishers: the ceiling of a single history key. README quotes it.
+func BenchmarkRedis_publish(b *testing.B) {
+	r := startRedis(b)
+	h, err := New(WithRedis(r.URL()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	data := strings.Repeat("x", 200)
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := h.SendAll(wire.Event{Data: data}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
