@@ -359,7 +359,7 @@ func TestRedis_cursors(t *testing.T) {
 	custom := a.publishJSON(t, "/api/sse/send/me", `{"data":"custom","id":"order-9"}`)
 	a.publishJSON(t, "/api/sse/send/me", `{"data":"after custom"}`)
 	epoch, _, _ := strings.Cut(ids[0], "-")
-	for i, c := range []struct{ cursor, first, reset string }{
+	for _, c := range []struct{ cursor, first, reset string }{
 		{ids[398], "399", ""},
 		{custom.ID, "after custom", ""},
 		{ids[0], "", resetTooOld},
@@ -375,7 +375,6 @@ func TestRedis_cursors(t *testing.T) {
 				return
 			}
 			s.expect(t, "message", c.first)
-			_ = i
 		})
 	}
 }
