@@ -146,8 +146,12 @@ func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, e
 			return fail(err)
 		}
 		h.mu.Lock()
-		c.pos.held = true
+		_, still := h.all[c]
+		c.pos.held = still // else it was dropped meanwhile: unregister did not release it
 		h.mu.Unlock()
+		if !still {
+			h.hold.Release(c.clientID, c.topics)
+		}
 	}
 	if cursor == "" {
 		return nil, "", nil
