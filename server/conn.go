@@ -15,7 +15,7 @@ type conn struct {
 	since    time.Time
 	remote   string
 
-	queue chan []byte   // frames, shared with other conns: never modified
+	queue frameQueue    // frames, shared with other conns: never modified
 	quit  chan struct{} // closed when the hub ends the stream
 	pos   position      // where it stands in history; guarded by the hub's mu
 
@@ -39,7 +39,7 @@ func newConn(clientID string, topics []string, queueSize int, remote string, now
 		topics:   topics,
 		since:    now,
 		remote:   remote,
-		queue:    make(chan []byte, queueSize),
+		queue:    frameQueue{max: queueSize, wake: make(chan struct{}, 1)},
 		quit:     make(chan struct{}),
 		killed:   make(chan struct{}),
 	}
@@ -47,13 +47,71 @@ func newConn(clientID string, topics []string, queueSize int, remote string, now
 
 // offer queues a frame without ever blocking. false means the queue is
 // full: the caller drops the connection.
-func (c *conn) offer(frame []byte) bool {
-	select {
-	case c.queue <- frame:
-		return true
-	default:
+func (c *conn) offer(frame []byte) bool { return c.queue.push(frame) }
+
+// frameQueue holds the frames waiting for one stream: at most max, in
+// order. It starts empty and grows with what is queued, so an idle stream
+// holds no buffer; wake (capacity 1) tells the writer there is something to
+// take. push never blocks.
+type frameQueue struct {
+	mu    sync.Mutex
+	buf   [][]byte
+	spare [][]byte // a small drained buffer kept for the next batch
+	max   int
+	wake  chan struct{}
+}
+
+// keepSpare is the largest drained buffer a queue keeps for reuse; bigger
+// ones, grown by a burst, go back to the garbage collector.
+const keepSpare = 16
+
+func (q *frameQueue) push(frame []byte) bool {
+	q.mu.Lock()
+	if len(q.buf) >= q.max {
+		q.mu.Unlock()
 		return false
 	}
+	if q.buf == nil && q.spare != nil {
+		q.buf, q.spare = q.spare, nil
+	}
+	q.buf = append(q.buf, frame)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take returns every queued frame, oldest first, and empties the queue.
+// Hand the batch back with done once written.
+func (q *frameQueue) take() [][]byte {
+	q.mu.Lock()
+	b := q.buf
+	q.buf = nil
+	q.mu.Unlock()
+	return b
+}
+
+// done recycles a batch from take: small buffers are kept for the next
+// one, large ones released.
+func (q *frameQueue) done(b [][]byte) {
+	if cap(b) > keepSpare {
+		return
+	}
+	clear(b[:cap(b)])
+	q.mu.Lock()
+	if q.spare == nil {
+		q.spare = b[:0]
+	}
+	q.mu.Unlock()
+}
+
+// len is the number of frames waiting.
+func (q *frameQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.buf)
 }
 
 // end asks the stream to write final (may be nil) and close. Safe to call

@@ -305,7 +305,7 @@ func (h *Hub) deliver(e Entry) int {
 	offer := func(c *conn) {
 		switch {
 		case c.pos.replaying:
-			if len(c.pos.pending) >= cap(c.queue) {
+			if len(c.pos.pending) >= c.queue.max {
 				slow = append(slow, c)
 				return
 			}
@@ -341,7 +341,7 @@ func (h *Hub) deliver(e Entry) int {
 	for _, c := range slow {
 		h.met.slowDrops.Inc()
 		h.log.LogAttrs(h.ctx, slog.LevelWarn, "slow client dropped",
-			slog.String("client", c.clientID), slog.String("remote", c.remote), slog.Int("queue", cap(c.queue)))
+			slog.String("client", c.clientID), slog.String("remote", c.remote), slog.Int("queue", c.queue.max))
 		c.kill("slow")
 	}
 	h.met.delivered.Add(float64(delivered))
@@ -423,7 +423,7 @@ func (h *Hub) Clients() []ClientInfo {
 		if topics == nil {
 			topics = []string{}
 		}
-		out = append(out, ClientInfo{ClientID: c.clientID, Topics: topics, Since: c.since, QueueDepth: len(c.queue)})
+		out = append(out, ClientInfo{ClientID: c.clientID, Topics: topics, Since: c.since, QueueDepth: c.queue.len()})
 	}
 	h.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {

@@ -209,7 +209,7 @@ func TestHub_publish_encodesOnce(t *testing.T) {
 	if _, err := h.SendTopic("t", wire.Event{Data: "shared"}); err != nil {
 		t.Fatal(err)
 	}
-	fa, fb := <-a.queue, <-b.queue
+	fa, fb := a.queue.take()[0], b.queue.take()[0]
 	if unsafe.SliceData(fa) != unsafe.SliceData(fb) {
 		t.Fatal("each stream got its own copy of the frame")
 	}
@@ -264,7 +264,7 @@ func TestHub_GoAPI_validates(t *testing.T) {
 			t.Errorf("%s: err %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if n := len(c.queue); n != 0 {
+	if n := c.queue.len(); n != 0 {
 		t.Fatalf("%d refused events reached the stream", n)
 	}
 	h.Close()

@@ -272,15 +272,15 @@ func TestHub_heartbeat(t *testing.T) {
 		}
 		time.Sleep(14 * time.Second)
 		synctest.Wait()
-		if len(a.queue) != 0 {
+		if a.queue.len() != 0 {
 			t.Fatal("a heartbeat before the interval")
 		}
 		time.Sleep(31 * time.Second)
 		synctest.Wait()
-		if len(a.queue) != 3 || len(b.queue) != 3 {
-			t.Fatalf("after 45s: %d and %d heartbeats, want 3", len(a.queue), len(b.queue))
+		if a.queue.len() != 3 || b.queue.len() != 3 {
+			t.Fatalf("after 45s: %d and %d heartbeats, want 3", a.queue.len(), b.queue.len())
 		}
-		fa, fb := <-a.queue, <-b.queue
+		fa, fb := a.queue.take()[0], b.queue.take()[0]
 		if string(fa) != ": ping\n\n" || &fa[0] != &fb[0] {
 			t.Fatalf("heartbeat frame %q, shared: %v", fa, &fa[0] == &fb[0])
 		}

@@ -85,7 +85,7 @@ func (h *Hub) queueDepth() int {
 	defer h.mu.Unlock()
 	n := 0
 	for c := range h.all {
-		n += len(c.queue)
+		n += c.queue.len()
 	}
 	return n
 }

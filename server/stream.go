@@ -191,31 +191,22 @@ func (h *Hub) streamLoop(r *http.Request, c *conn, s *streamWriter, first []byte
 			return "hub-closed"
 		case <-rotate:
 			h.unregister(c)
-			s.drain(c.queue)
+			s.drain(&c.queue)
 			_ = s.send(h.reconnectFrame("rotation"))
 			return "rotation"
 		case <-expire:
 			h.unregister(c)
-			s.drain(c.queue)
+			s.drain(&c.queue)
 			_ = s.send(controlFrame("end", map[string]string{"reason": "token-expired"}))
 			return "token-expired"
 		case <-c.quit:
 			if c.final != nil {
-				s.drain(c.queue)
+				s.drain(&c.queue)
 				_ = s.send(c.final)
 			}
 			return c.reason
-		case f := <-c.queue:
-			if err := s.write(f); err != nil {
-				return writeFailed()
-			}
-			// Coalesce what else is queued into the same flush.
-			for n := len(c.queue); n > 0; n-- {
-				if err := s.write(<-c.queue); err != nil {
-					return writeFailed()
-				}
-			}
-			if err := s.flush(); err != nil {
+		case <-c.queue.wake:
+			if err := s.batch(&c.queue); err != nil {
 				return writeFailed()
 			}
 		}
@@ -274,11 +265,47 @@ func (s *streamWriter) send(frame []byte) error {
 	return s.flush()
 }
 
-// drain writes what is already queued, without waiting for more.
-func (s *streamWriter) drain(q chan []byte) {
-	for n := len(q); n > 0; n-- {
-		if s.write(<-q) != nil {
-			return
-		}
+// batch writes everything queued and flushes it once. The write deadline
+// is set once per batch, and again after each batchDeadlineBytes written,
+// so a large batch to a client that reads gets the same time per byte as
+// single writes would.
+func (s *streamWriter) batch(q *frameQueue) error {
+	b := q.take()
+	if len(b) == 0 {
+		q.done(b)
+		return nil
 	}
+	err := s.writeAll(b)
+	q.done(b)
+	if err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+// batchDeadlineBytes is how much a batch writes under one deadline.
+const batchDeadlineBytes = 64 << 10
+
+func (s *streamWriter) writeAll(b [][]byte) error {
+	since := batchDeadlineBytes
+	for _, f := range b {
+		if since >= batchDeadlineBytes {
+			if err := s.deadline(); err != nil {
+				return err
+			}
+			since = 0
+		}
+		if _, err := s.w.Write(f); err != nil {
+			return err
+		}
+		since += len(f)
+	}
+	return nil
+}
+
+// drain writes what is already queued, without waiting for more.
+func (s *streamWriter) drain(q *frameQueue) {
+	b := q.take()
+	_ = s.writeAll(b)
+	q.done(b)
 }
