@@ -265,47 +265,52 @@ func (s *streamWriter) send(frame []byte) error {
 	return s.flush()
 }
 
-// batch writes everything queued and flushes it once. The write deadline
-// is set once per batch, and again after each batchDeadlineBytes written,
-// so a large batch to a client that reads gets the same time per byte as
-// single writes would.
+// batch writes everything queued and flushes it once, under one write
+// deadline: a write+flush, as WithWriteTimeout bounds. The deadline is
+// renewed after each batchDeadlineBytes written, so a large batch to a
+// client that reads gets the same time per byte as single writes would.
 func (s *streamWriter) batch(q *frameQueue) error {
 	b := q.take()
 	if len(b) == 0 {
 		q.done(b)
 		return nil
 	}
-	err := s.writeAll(b)
+	since, err := s.writeAll(b)
 	q.done(b)
 	if err != nil {
 		return err
 	}
-	return s.flush()
+	if since >= batchDeadlineBytes {
+		return s.flush()
+	}
+	return s.rc.Flush()
 }
 
 // batchDeadlineBytes is how much a batch writes under one deadline.
 const batchDeadlineBytes = 64 << 10
 
-func (s *streamWriter) writeAll(b [][]byte) error {
+// writeAll writes b and says how many bytes went out under the last
+// deadline it set.
+func (s *streamWriter) writeAll(b [][]byte) (int, error) {
 	since := batchDeadlineBytes
 	for _, f := range b {
 		if since >= batchDeadlineBytes {
 			if err := s.deadline(); err != nil {
-				return err
+				return 0, err
 			}
 			since = 0
 		}
 		if _, err := s.w.Write(f); err != nil {
-			return err
+			return 0, err
 		}
 		since += len(f)
 	}
-	return nil
+	return since, nil
 }
 
 // drain writes what is already queued, without waiting for more.
 func (s *streamWriter) drain(q *frameQueue) {
 	b := q.take()
-	_ = s.writeAll(b)
+	_, _ = s.writeAll(b)
 	q.done(b)
 }
