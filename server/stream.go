@@ -227,12 +227,22 @@ type streamWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	killed  <-chan struct{} // nil: never killed
+	set     time.Time       // when the deadline was last moved
 }
 
+// deadlineSlack is the share of the write timeout a stream may have used
+// up before its deadline is moved again: frames that follow each other
+// closely share one deadline (moving it costs a runtime timer update per
+// write), and no write gets less than 99% of the timeout.
+const deadlineSlack = 100
+
 func (s *streamWriter) deadline() error {
-	err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
-	if err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
+	if now := time.Now(); now.Sub(s.set) >= s.timeout/deadlineSlack {
+		err := s.rc.SetWriteDeadline(now.Add(s.timeout))
+		if err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+		s.set = now
 	}
 	// After setting the deadline, so a concurrent kill always wins.
 	select {
