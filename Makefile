@@ -10,7 +10,7 @@ GOFILES   := $(shell find sdk wasm -name '*.go' -not -name '*_test.go') go.mod g
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=runtime=
 WASM_BUDGET  ?= 716800
 
-.PHONY: all build wasm wasm-size run run-tls test vet unit e2e deps clean bench redis
+.PHONY: all build wasm wasm-size run run-tls test vet unit e2e deps clean bench redis fuzz-short reliability
 
 all: build
 
@@ -44,7 +44,7 @@ $(TLS_DIR)/cert.pem:
 	$(GO) run ./server/cmd/ssekit-server cert -dir $(TLS_DIR)
 
 ## test: vet, unit tests under -race, the wasm build, and the browser suite.
-test: deps vet unit wasm wasm-size e2e
+test: deps vet unit fuzz-short wasm wasm-size e2e
 
 deps:
 	@scripts/ensure-deps.sh chromium redis-server
@@ -63,6 +63,24 @@ redis:
 	@scripts/ensure-deps.sh redis-server
 	@out=$$(mktemp); $(GO) test -race -count=1 -v -run 'Redis|Bolt|Singleflight|LiveDuringReplay' ./server/ >$$out 2>&1; \
 		st=$$?; grep -E '^(--- |ok|FAIL)|nodes, presence|^\s+\S+_test.go:' $$out; rm -f $$out; exit $$st
+
+## fuzz-short: every fuzz target for FUZZTIME each (part of `make test`); a
+## crasher lands in the package's testdata/fuzz and stays as a regression test.
+FUZZTIME     ?= 5s
+FUZZ_TARGETS := ./sdk/wire:FuzzRoundTrip ./sdk/wire:FuzzParser ./sdk:FuzzSanitize ./sdk:FuzzTemplate \
+	./sdk:FuzzObjectFields ./server:FuzzDecodePublish
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^$$fn\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; done
+
+## reliability: the fault, load, bad-input and security suite of
+## e2e/reliability in its long form (10,000 connect/disconnect cycles, 5,000
+## idle streams, 1,000 receivers); writes RELIABILITY.md. `make test` runs
+## the short form as part of e2e.
+reliability: deps
+	$(GO) test -race -count=1 -timeout 30m -v ./e2e/reliability/ -reliability.long \
+		-reliability.report=$(CURDIR)/RELIABILITY.md
 
 e2e: wasm
 	$(GO) test -race -count=1 -timeout 10m ./e2e/...
