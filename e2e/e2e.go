@@ -98,7 +98,8 @@ func ChromiumPath() (string, error) {
 
 // NewBrowser starts one headless Chromium for a test binary. Tabs come from
 // NewTab. The flags keep it off the network and working as root.
-func NewBrowser(ctx context.Context) (context.Context, context.CancelFunc, error) {
+// Extra options (e.g. chromedp.IgnoreCertErrors) are added to the defaults.
+func NewBrowser(ctx context.Context, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc, error) {
 	path, err := ChromiumPath()
 	if err != nil {
 		return nil, nil, err
@@ -122,7 +123,7 @@ func NewBrowser(ctx context.Context) (context.Context, context.CancelFunc, error
 		chromedp.Flag("disable-features", "LocalNetworkAccessChecks"),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(opts, extra...)...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	// Start the browser now, so a broken install fails here with its reason.
 	if err := chromedp.Do(bctx); err != nil {

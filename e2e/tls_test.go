@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -22,32 +21,11 @@ import (
 // shared browser keeps checking certificates).
 func newTLSBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := ChromiumPath()
+	bctx, cancel, err := NewBrowser(context.Background(), chromedp.IgnoreCertErrors)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.DisableGPU,
-		chromedp.IgnoreCertErrors,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-features", "LocalNetworkAccessChecks"),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); _ = os.RemoveAll(dir) })
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
+	t.Cleanup(cancel)
 	return bctx
 }
 
