@@ -282,7 +282,8 @@ func broadcastRun(t *testing.T, p *proc, receivers, events int) time.Duration {
 
 // TestLoad_slowClientDoesNotDelayOthers compares the p99 latency of a
 // broadcast to many receivers without and with one client that never
-// reads, and checks that the slow one is dropped.
+// reads, and checks that the slow one is dropped. Not parallel: it times
+// latencies, so it runs before the parallel tests load the machine.
 func TestLoad_slowClientDoesNotDelayOthers(t *testing.T) {
 	receivers, events := scale(200, 1000), scale(200, 300)
 	p := startServer(t, nil, "-queue-size", "16")

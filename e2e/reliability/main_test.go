@@ -99,6 +99,20 @@ func writeReport(path string) error {
 	for _, f := range figures {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", f.area, f.what, strings.ReplaceAll(f.value, "|", "\\|"))
 	}
+	b.WriteString(`
+## Covered by the other suites (run by ` + "`make test`" + `)
+
+| Case | Test |
+|---|---|
+| Browser offline (network emulation), then online: the SDK waits, resumes, loses nothing | ` + "`e2e/reconnect_test.go` TestReconnect_offlineWaitsForOnline" + ` |
+| Server killed and restarted under a browser page: every event once | ` + "`e2e/reconnect_test.go` TestReconnect_serverKilledAndRestarted" + ` |
+| Redis restart: 503 while down, accepted events all delivered after | ` + "`server/broker_redis_test.go` TestRedis_restartEmpty, TestRedis_restart_acceptedDelivered, TestRedis_unreachable" + ` |
+| bbolt write failure: 507, nothing half-written | ` + "`server/broker_bolt_test.go` TestBolt_writeFailure" + ` |
+| XSS corpus through the SDK in Chromium (text, sanitized HTML, templates): inert | ` + "`e2e/xss_test.go` TestXSS_corpus" + ` |
+| Expired browser session renewed through the auth hook | ` + "`e2e/auth_test.go` TestAuth_browserRenewsExpiredSession" + ` |
+| Slow and gone clients, drain, in process | ` + "`server/` TestHub_slowClient_neverDelaysOthers, TestHub_goneClient_unregisteredWithin, TestHub_drain" + ` |
+| Fuzzing: wire encoder/parser, sanitizer, templates, JSON scanner, publish body decoding | ` + "`make fuzz-short`" + ` (FuzzRoundTrip, FuzzParser, FuzzSanitize, FuzzTemplate, FuzzObjectFields, FuzzDecodePublish; 5 s each) |
+`)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
