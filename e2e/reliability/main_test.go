@@ -88,11 +88,11 @@ func writeReport(path string) error {
 	if *long {
 		form = "long"
 	}
-	cmd := "go test -race -count=1 ./e2e/reliability/ -reliability.report=RELIABILITY.md"
+	cmd := "go test -race -count=1 ./e2e/reliability/ -reliability.report=$PWD/RELIABILITY.md"
 	if *long {
-		cmd += " -reliability.long -timeout 30m"
+		cmd = "make reliability"
 	}
-	fmt.Fprintf(&b, "# Reliability figures\n\nProduced by `%s` (%s form; `make reliability` runs the long form) on %s, %s.\n"+
+	fmt.Fprintf(&b, "# Reliability figures\n\nProduced by `%s` (%s form; `make test` runs the short form) on %s, %s.\n"+
 		"Every row is asserted by a test of `e2e/reliability/`; the server is the real `ssekit-server` binary built with `-race`.\n\n",
 		cmd, form, time.Now().UTC().Format("2006-01-02"), hostInfo())
 	b.WriteString("| Area | What | Figure |\n|---|---|---|\n")
