@@ -247,6 +247,53 @@ func TestFault_fullDisk_dataDir(t *testing.T) {
 		accepted, first507, len(pub.accepted))
 }
 
+// TestFault_redisRestart kills redis-server under a running binary and
+// starts it again, empty: publishing answers 503 while it is down, the
+// server keeps serving, and every accepted event reaches the client once.
+func TestFault_redisRestart(t *testing.T) {
+	t.Parallel()
+	r := startRedis(t)
+	p := startServer(t, nil, "-redis-url", r.url())
+	f := follow(t, p, "follower")
+	eventually(t, 10*time.Second, "follower connected", func() bool { return f.connected() == 1 })
+	pub := &publisher{}
+	for i := 0; i < 30; i++ {
+		if st := pub.send(t, p, 0); st != http.StatusAccepted {
+			t.Fatalf("publish before the restart: %d", st)
+		}
+	}
+	r.kill(t)
+	down := 0
+	for i := 0; i < 10; i++ {
+		switch st := pub.send(t, p, 0); st {
+		case http.StatusServiceUnavailable:
+			down++
+		case http.StatusAccepted:
+		default:
+			t.Fatalf("publish while Redis is down: %d, want 503 (or 202 before the loss is seen)", st)
+		}
+	}
+	if down == 0 {
+		t.Fatal("no 503 while Redis was down")
+	}
+	if st := get(t, p, "/healthz"); st != http.StatusOK {
+		t.Fatalf("healthz while Redis is down: %d", st)
+	}
+	r.start(t)
+	eventually(t, 30*time.Second, "publishing accepted again", func() bool {
+		return pub.send(t, p, 0) == http.StatusAccepted
+	})
+	for i := 0; i < 30; i++ {
+		if st := pub.send(t, p, 0); st != http.StatusAccepted {
+			t.Fatalf("publish after the restart: %d", st)
+		}
+	}
+	checkExactlyOnce(t, f, pub)
+	report(t, "Faults", "redis-server killed and restarted empty under the binary",
+		"%d of 10 publishes while down answered 503 (/healthz 200); after the restart %d accepted in all, each delivered exactly once (%d resets, %d connections)",
+		down, len(pub.accepted), f.resets, f.connected())
+}
+
 func get(t testing.TB, p *proc, path string) int {
 	t.Helper()
 	res, err := client.Get(p.url(path))
@@ -277,34 +324,50 @@ func startRedis(t testing.TB) *redisServer {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	r := &redisServer{port: port, dir: t.TempDir()}
-	out, err := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	r.start(t)
+	t.Cleanup(func() { r.kill(t) })
+	return r
+}
+
+// start runs redis-server (again, empty) and waits until it answers.
+func (r *redisServer) start(t testing.TB) {
+	t.Helper()
+	out, err := exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "yes",
 		"--pidfile", filepath.Join(r.dir, "redis.pid"), "--dir", r.dir,
 		"--logfile", filepath.Join(r.dir, "redis.log")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-server: %v: %s", err, out)
 	}
-	t.Cleanup(func() {
-		if b, err := os.ReadFile(filepath.Join(r.dir, "redis.pid")); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
-	eventually(t, 10*time.Second, "redis-server answers PING", func() bool {
-		c, err := net.DialTimeout("tcp", r.addr(), time.Second)
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return false
-		}
-		line, _ := bufio.NewReader(c).ReadString('\n')
-		return strings.HasPrefix(line, "+PONG")
-	})
-	return r
+	eventually(t, 10*time.Second, "redis-server answers PING", func() bool { return r.ping() })
+}
+
+// kill stops redis-server with SIGKILL and waits until it is gone.
+func (r *redisServer) kill(t testing.TB) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.dir, "redis.pid"))
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	os.Remove(filepath.Join(r.dir, "redis.pid"))
+	eventually(t, 10*time.Second, "redis-server gone", func() bool { return !r.ping() })
+}
+
+func (r *redisServer) ping() bool {
+	c, err := net.DialTimeout("tcp", r.addr(), time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.HasPrefix(line, "+PONG")
 }
 
 func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
