@@ -347,11 +347,7 @@ func stateObject(st StateChange) (safejs.Value, error) {
 }
 
 func (b *bridge) onState(args []safejs.Value) (any, error) {
-	c, err := b.client(args)
-	if err != nil {
-		return nil, err
-	}
-	fn, err := argFunc(args, 1, "listener")
+	c, fn, err := b.clientAndFunc(args, "listener")
 	if err != nil {
 		return nil, err
 	}
@@ -367,6 +363,19 @@ func (b *bridge) onState(args []safejs.Value) (any, error) {
 	return nil, nil
 }
 
+// clientAndFunc reads the (handle, fn) arguments of the listener methods.
+func (b *bridge) clientAndFunc(args []safejs.Value, name string) (*Client, safejs.Value, error) {
+	c, err := b.client(args)
+	if err != nil {
+		return nil, safejs.Undefined(), err
+	}
+	fn, err := argFunc(args, 1, name)
+	if err != nil {
+		return nil, safejs.Undefined(), err
+	}
+	return c, fn, nil
+}
+
 func (b *bridge) state(args []safejs.Value) (any, error) {
 	c, err := b.client(args)
 	if err != nil {
@@ -376,11 +385,7 @@ func (b *bridge) state(args []safejs.Value) (any, error) {
 }
 
 func (b *bridge) onError(args []safejs.Value) (any, error) {
-	c, err := b.client(args)
-	if err != nil {
-		return nil, err
-	}
-	fn, err := argFunc(args, 1, "listener")
+	c, fn, err := b.clientAndFunc(args, "listener")
 	if err != nil {
 		return nil, err
 	}
@@ -416,11 +421,7 @@ func errorObject(e error) any {
 
 // onReset(handle, fn): fn gets {reason}.
 func (b *bridge) onReset(args []safejs.Value) (any, error) {
-	c, err := b.client(args)
-	if err != nil {
-		return nil, err
-	}
-	fn, err := argFunc(args, 1, "listener")
+	c, fn, err := b.clientAndFunc(args, "listener")
 	if err != nil {
 		return nil, err
 	}
@@ -440,11 +441,7 @@ func (b *bridge) onReset(args []safejs.Value) (any, error) {
 // promise. Anything but false (or a promise of it) reconnects; false, a
 // throw or a rejection stops the client.
 func (b *bridge) onAuthError(args []safejs.Value) (any, error) {
-	c, err := b.client(args)
-	if err != nil {
-		return nil, err
-	}
-	fn, err := argFunc(args, 1, "hook")
+	c, fn, err := b.clientAndFunc(args, "hook")
 	if err != nil {
 		return nil, err
 	}
