@@ -111,7 +111,7 @@ func writeReport(path string) error {
 | XSS corpus through the SDK in Chromium (text, sanitized HTML, templates): inert | ` + "`e2e/xss_test.go` TestXSS_corpus" + ` |
 | Expired browser session renewed through the auth hook | ` + "`e2e/auth_test.go` TestAuth_browserRenewsExpiredSession" + ` |
 | Slow and gone clients, drain, in process | ` + "`server/` TestHub_slowClient_neverDelaysOthers, TestHub_goneClient_unregisteredWithin, TestHub_drain" + ` |
-| Fuzzing: wire encoder/parser, sanitizer, templates, JSON scanner, publish body decoding | ` + "`make fuzz-short`" + ` (FuzzRoundTrip, FuzzParser, FuzzSanitize, FuzzTemplate, FuzzObjectFields, FuzzDecodePublish; 5 s each) |
+| Fuzzing: wire encoder/parser, sanitizer, templates, JSON scanner, publish body decoding | ` + "`make fuzz-short`" + ` (FuzzRoundTrip, FuzzParser, FuzzSanitize, FuzzTemplate, FuzzObjectFields, FuzzDecodePublish; 100,000 executions each) |
 `)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
