@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,29 @@ type options struct {
 	settle    time.Duration
 	timeout   time.Duration
 	work      string
+	sections  string
+}
+
+// readSections reads the *.md fragments of dir in name order. A missing
+// directory is no fragments; an unreadable one is an error.
+func readSections(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.md"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("sections: %w", err)
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
 }
 
 // Bounds, so a typo cannot start an hours-long run.
@@ -71,6 +95,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.IntVar(&o.size, "size", 64, "data bytes per event")
 	fs.DurationVar(&o.settle, "settle", 3*time.Second, "idle scenarios: how long the streams stay open before memory is sampled")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "bound of one run")
+	fs.StringVar(&o.sections, "sections", "e2e/bench/sections", "directory of markdown fragments (*.md, in name order) appended to the report: figures of other benchmark commands and notes")
 	fs.StringVar(&o.work, "work", "", "directory for binaries and server logs (default: a new temporary one, removed when all runs pass)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -98,6 +123,11 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		if micro, err = parseMicroFile(o.micro); err != nil {
 			return err
 		}
+	}
+
+	sections, err := readSections(o.sections)
+	if err != nil {
+		return err
 	}
 
 	keep := o.work != ""
@@ -131,6 +161,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		Scenarios:  scenarios,
 		Results:    results,
 		Micro:      micro,
+		Sections:   sections,
 		MicroCmd:   o.microCmd,
 		Took:       time.Since(started),
 		bins:       bins,

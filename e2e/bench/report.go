@@ -20,6 +20,7 @@ type report struct {
 	Scenarios  []scenario
 	Results    results
 	Micro      []microBench
+	Sections   []string // markdown fragments appended as they are (e2e/bench/sections/*.md)
 	MicroCmd   string
 	Took       time.Duration
 	bins       *binaries
@@ -62,6 +63,11 @@ func (r *report) markdown() string {
 	}
 	r.failures(p)
 	r.micro(p)
+	for _, sec := range r.Sections {
+		p("")
+		b.WriteString(strings.TrimSpace(sec))
+		p("")
+	}
 	return b.String()
 }
 
