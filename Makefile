@@ -9,6 +9,11 @@ GOFILES   := $(shell find sdk wasm -name '*.go' -not -name '*_test.go') go.mod g
 # that is never hot. WASM_BUDGET is the most ssekit.wasm may weigh brotli'd.
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=runtime=
 WASM_BUDGET  ?= 716800
+# WASM_OVER_FLOOR is the most ssekit.wasm may add, brotli'd, over a minimal Go
+# wasm that only opens an EventSource (e2e/browserbench/floor), in bytes. The
+# goal is 100000; it adds 247213 now, so the check holds that plus a margin.
+WASM_FLOOR      := $(or $(TMPDIR),/tmp)/ssekit-floor.wasm
+WASM_OVER_FLOOR ?= 252000
 
 .PHONY: all build wasm wasm-size run run-tls test vet unit e2e deps clean bench redis fuzz-short reliability
 
@@ -23,9 +28,11 @@ wasm: $(WASM) $(WASM_EXEC)
 $(WASM): $(GOFILES)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath $(WASM_GCFLAGS) -ldflags='-s -w' -o $@ ./wasm
 
-## wasm-size: the wasm raw, gzip'd and brotli'd as served; fails over WASM_BUDGET.
+## wasm-size: the wasm raw, gzip'd and brotli'd as served; fails over WASM_BUDGET,
+## or over WASM_OVER_FLOOR above the floor wasm.
 wasm-size: $(WASM)
-	$(GO) run ./scripts/wasmsize -max-br $(WASM_BUDGET) $(WASM)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath $(WASM_GCFLAGS) -ldflags='-s -w' -o $(WASM_FLOOR) ./e2e/browserbench/floor
+	$(GO) run ./scripts/wasmsize -max-br $(WASM_BUDGET) -floor $(WASM_FLOOR) -max-over $(WASM_OVER_FLOOR) $(WASM)
 
 $(WASM_EXEC): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
