@@ -51,6 +51,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	browserCancel()
 	if *reportPath != "" && code == 0 {
 		if err := writeReport(*reportPath); err != nil {
 			fmt.Fprintln(os.Stderr, err)

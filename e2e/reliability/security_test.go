@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -49,6 +50,13 @@ func TestSecurity_table(t *testing.T) {
 		return c
 	}
 	valid := jwt(hs, claims("alice", []string{"news"}, now.Add(time.Hour), time.Time{}), authSecret)
+	// Valid tokens sent where they leak: in the query string.
+	var inURL []string
+	leak := func(param string) string {
+		tok := jwt(hs, claims(fmt.Sprintf("leak%d", len(inURL)), nil, now.Add(time.Hour), time.Time{}), authSecret)
+		inURL = append(inURL, tok)
+		return param + "=" + tok
+	}
 
 	type tc struct {
 		name, method, path, bearer, origin, body string
@@ -83,6 +91,11 @@ func TestSecurity_table(t *testing.T) {
 		{"clients list without the key", "GET", "/api/sse/clients", "", "", "", 401},
 		{"disconnect without the key", "DELETE", "/api/sse/disconnect/alice", "", "", "", 401},
 		{"session from a disallowed origin", "POST", "/api/sse/session", valid, "https://evil.example", "", 403},
+		conn("token in the URL: ?token= on the stream", "/api/sse/connect/leak0?"+leak("token"), "", "", 400),
+		conn("token in the URL: ?access_token= on the stream", "/api/sse/connect/leak1?"+leak("access_token"), "", "", 400),
+		conn("token in the URL beside a valid bearer", "/api/sse/connect?topics=news&"+leak("token"), valid, "", 400),
+		{"token in the URL: ?token= on the session", "POST", "/api/sse/session?" + leak("token"), "", "", "", 400},
+		{"token in the URL: ?access_token= on the session", "POST", "/api/sse/session?" + leak("access_token"), valid, "", "", 400},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,6 +124,9 @@ func TestSecurity_table(t *testing.T) {
 				if !strings.Contains(string(b), `"error"`) {
 					t.Errorf("no JSON error reason: %s", b)
 				}
+				if c.want == http.StatusBadRequest && !strings.Contains(string(b), "URL") {
+					t.Errorf("the reason does not say the credentials are in the URL: %s", b)
+				}
 				if got := res.Header.Get("Access-Control-Allow-Origin"); c.origin != "" && got != "" {
 					t.Errorf("Access-Control-Allow-Origin %q on a refused cross-origin request", got)
 				}
@@ -118,10 +134,20 @@ func TestSecurity_table(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() {
-		if strings.Contains(p.log.String(), authSecret) || strings.Contains(p.log.String(), publishKey) || strings.Contains(p.log.String(), valid) {
+		log := p.log.String()
+		if strings.Contains(log, authSecret) || strings.Contains(log, publishKey) || strings.Contains(log, valid) {
 			t.Errorf("a secret or a token is in the server log")
 		}
+		for _, tok := range inURL {
+			// The signature alone would give the token away as well.
+			if sig := tok[strings.LastIndex(tok, ".")+1:]; strings.Contains(log, sig) {
+				t.Errorf("a token sent in the URL is in the server log")
+			}
+		}
+		if n := strings.Count(log, "credentials in the URL refused"); n != len(inURL) {
+			t.Errorf("%d log lines for credentials in the URL, want %d", n, len(inURL))
+		}
 	})
-	report(t, "Security", "tokens expired, not yet valid, without exp, wrong signature, alg none/None/RS256, for another id or topic; publish key missing, wrong or a token; admin without key; disallowed and null origins",
-		"%d cases against the binary: every refusal answered 401/403 with a JSON reason and no CORS grant, the 2 valid controls 200/202, no secret or token in the log", len(cases))
+	report(t, "Security", "tokens expired, not yet valid, without exp, wrong signature, alg none/None/RS256, for another id or topic; publish key missing, wrong or a token; admin without key; disallowed and null origins; a token in the URL (?token=, ?access_token=) on the stream and the session endpoint",
+		"%d cases against the binary: every refusal answered 400/401/403 with a JSON reason and no CORS grant (the %d tokens in the URL: 400 saying so, even beside a valid bearer, one log line each naming the parameter), the 2 valid controls 200/202, no secret or token in the log", len(cases), len(inURL))
 }
