@@ -54,7 +54,7 @@ $(TLS_DIR)/cert.pem:
 test: deps vet unit fuzz-short wasm wasm-size e2e
 
 deps:
-	@scripts/ensure-deps.sh chromium redis-server
+	@scripts/ensure-deps.sh chromium redis-server nginx
 
 vet:
 	$(GO) vet ./...
