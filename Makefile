@@ -87,7 +87,7 @@ fuzz-short:
 ## e2e/reliability in its long form (10,000 connect/disconnect cycles, 5,000
 ## idle streams, 1,000 receivers); writes RELIABILITY.md. `make test` runs
 ## the short form as part of e2e.
-reliability: deps
+reliability: deps wasm
 	$(GO) test -race -count=1 -timeout 30m -v ./e2e/reliability/ -reliability.long \
 		-reliability.report=$(CURDIR)/RELIABILITY.md
 

@@ -1,7 +1,9 @@
 // Package reliability is the fault, load, bad-input and security suite of
 // ssekit. It runs the real ssekit-server binary (built once per test
-// binary, with -race) as a subprocess, kills it, starves it and feeds it
-// bad input, and reports its figures as a Markdown table:
+// binary, with -race) as a subprocess, kills it, starves it, cuts its
+// network to a headless Chromium page (one browser per test binary, started
+// by the first case that needs it) and feeds it bad input, and reports its
+// figures as a Markdown table:
 //
 //	go test -race -count=1 ./e2e/reliability/ -reliability.report=RELIABILITY.md
 //

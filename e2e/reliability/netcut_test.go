@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -213,7 +214,11 @@ func TestFault_networkCut_browser(t *testing.T) {
 		period   = 50 * time.Millisecond
 		cutFor   = 5 * time.Second
 	)
-	srv := startServer(t, nil, "-www", filepath.Join(e2e.Root(), "www"), "-retry", "100ms")
+	www := filepath.Join(e2e.Root(), "www")
+	if _, err := os.Stat(filepath.Join(www, "ssekit.wasm")); err != nil {
+		t.Fatalf("the page needs the SDK built (make wasm): %v", err)
+	}
+	srv := startServer(t, nil, "-www", www, "-retry", "100ms")
 	proxy := startCutProxy(t, srv.addr)
 
 	ctx := e2e.NewTab(t, chromium(t))
