@@ -113,6 +113,38 @@ func (r *Redis) Command(cmd string) (string, error) {
 	return strings.TrimSpace(line), err
 }
 
+// InfoInt reads one integer field of INFO, e.g. total_commands_processed.
+func (r *Redis) InfoInt(field string) (int64, error) {
+	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("INFO\r\n")); err != nil {
+		return 0, err
+	}
+	br := bufio.NewReader(c)
+	head, err := br.ReadString('\n')
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
+	if err != nil || !strings.HasPrefix(head, "$") {
+		return 0, fmt.Errorf("redis INFO: unexpected reply %q", head)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("redis INFO has no %s", field)
+}
+
 func (r *Redis) ping() bool {
 	line, err := r.Command("PING")
 	return err == nil && line == "+PONG"
