@@ -32,7 +32,7 @@ func TestBench_run(t *testing.T) {
 		t.Run(string(p), func(t *testing.T) {
 			t.Parallel()
 			const n = 300
-			r, err := b.run(browser, p, "test-"+string(p), n, 64, 20*time.Second)
+			r, err := b.run(browser, p, "test-"+string(p), n, 64, 20*time.Second, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	cdpprofiler "github.com/chromedp/cdproto/profiler"
+
 	"github.com/ssekit/ssekit/e2e"
 )
 
@@ -85,7 +87,7 @@ func run(command string, runs, n, size int, timeout time.Duration, out string) e
 	defer b.close()
 	for i := range runs {
 		for _, p := range []page{pageWasm, pagePlain} {
-			r, err := b.run(browser, p, fmt.Sprintf("bench-%s-%d", p, i+1), n, size, timeout)
+			r, err := b.run(browser, p, fmt.Sprintf("bench-%s-%d", p, i+1), n, size, timeout, nil)
 			if err != nil {
 				return err
 			}
@@ -94,6 +96,13 @@ func run(command string, runs, n, size int, timeout time.Duration, out string) e
 			rep.Results = append(rep.Results, r)
 		}
 	}
+	// One more wasm run, not counted, with the symbols and the profiler on.
+	b.symsWasm = filepath.Join(dir, "syms-ssekit.wasm")
+	var prof *cdpprofiler.Profile
+	if _, err := b.run(browser, pageWasm, "bench-wasm-profiled", n, size, timeout, &prof); err != nil {
+		return err
+	}
+	rep.ProfFuncs, rep.ProfPkgs = selfTime(prof, 15)
 	rep.LoadEnd = loadavg()
 	md := rep.markdown()
 	fmt.Print(md)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 )
 
@@ -45,6 +46,11 @@ bench.check = () => {
 
 const wasmPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>browserbench: wasm SDK</title>
+<script>
+// ?syms loads the build of ssekit.wasm that keeps its symbols, for a profile
+// with function names.
+if (new URLSearchParams(location.search).has('syms')) globalThis.SSEKIT_BASE = '/bench/syms/';
+</script>
 <script src="/ssekit.js"></script></head>
 <body><div id="out"></div>
 <script>` + benchScript + `
@@ -71,11 +77,25 @@ es.onmessage = e => {
 </script></body></html>
 `
 
-// pages serves the bench pages under /bench/ and everything else from next
-// (the hub: its API and www/).
-func pages(next http.Handler) http.Handler {
+// pages serves the bench pages under /bench/, the build of ssekit.wasm
+// with symbols (when symsWasm is set) under /bench/syms/, and everything
+// else from next (the hub: its API and www/).
+func pages(next http.Handler, www string, symsWasm *string) http.Handler {
 	byPath := map[string]string{"/bench/wasm.html": wasmPage, "/bench/plain.html": plainPage}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/bench/syms/ssekit.wasm":
+			if *symsWasm == "" {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/wasm")
+			http.ServeFile(w, r, *symsWasm)
+			return
+		case "/bench/syms/wasm_exec.js":
+			http.ServeFile(w, r, filepath.Join(www, "wasm_exec.js"))
+			return
+		}
 		page, ok := byPath[r.URL.Path]
 		if !ok {
 			next.ServeHTTP(w, r)

@@ -28,6 +28,7 @@ type report struct {
 	LoadStart, LoadEnd            string
 	Results                       []result
 	Floor, SDK                    wasmSize
+	ProfFuncs, ProfPkgs           []share // self time of a profiled wasm run
 }
 
 // summary is the median and range of one figure over runs.
@@ -95,6 +96,24 @@ func (r *report) markdown() string {
 			goalRatio, goalRatio-ratio.med, (goalRatio/ratio.med-1)*100)
 	}
 
+	if len(r.ProfPkgs) > 0 {
+		fmt.Fprintf(&b, "Where the wasm page's time goes: one more wasm run, not counted above, with the DevTools CPU profiler "+
+			"(100 µs sampling) from the first publish to the last render, loading the same build with its symbols kept; self time "+
+			"(samples on top of the stack, idle left out), by Go package for the wasm, by script for JS, by name for the engine's buckets; and by function:\n\n")
+		fmt.Fprintf(&b, "| package | self | | function | self |\n|---|--:|---|---|--:|\n")
+		for i := range max(len(r.ProfPkgs), len(r.ProfFuncs)) {
+			var p, f share
+			if i < len(r.ProfPkgs) {
+				p = r.ProfPkgs[i]
+			}
+			if i < len(r.ProfFuncs) {
+				f = r.ProfFuncs[i]
+			}
+			fmt.Fprintf(&b, "| %s | %s | | %s | %s |\n", p.Name, pct(p), strings.ReplaceAll(f.Name, "|", "\\|"), pct(f))
+		}
+		b.WriteString("\n")
+	}
+
 	fmt.Fprintf(&b, "### Wasm size against the Go floor\n\n")
 	fmt.Fprintf(&b, "Both built with the flags of the Makefile's `wasm` target (`GOOS=js GOARCH=wasm go build %s`); gzip and brotli at best "+
 		"compression, as `scripts/wasmsize` and the server use. The floor is `e2e/browserbench/floor`: a Go wasm that only opens an "+
@@ -148,6 +167,13 @@ func (r *report) writeBreakdown(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "| **%s** | %d | %d | **%d** |\n", total.pkg, total.floor, total.sdk, total.add)
 	fmt.Fprintf(b, "| **data section** | %d | %d | **%d** |\n\n", r.Floor.Data, r.SDK.Data, r.SDK.Data-r.Floor.Data)
+}
+
+func pct(s share) string {
+	if s.Name == "" {
+		return ""
+	}
+	return fmt.Sprintf("%.1f%%", s.Frac*100)
 }
 
 func quoteFlags(flags []string) []string {

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdpprofiler "github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
 
 	"github.com/ssekit/ssekit/e2e"
@@ -35,6 +37,9 @@ type bench struct {
 	url   string
 	srv   *http.Server
 	drops atomic.Int64 // streams the hub dropped as slow: a run with one is void
+	// symsWasm is a build of ssekit.wasm with its symbols, served to the
+	// profiled run; set before the first run.
+	symsWasm string
 }
 
 // startBench starts a hub that holds up to queue frames per stream, so a
@@ -42,7 +47,8 @@ type bench struct {
 func startBench(queue int) (*bench, error) {
 	b := &bench{}
 	log := slog.New(dropCounter{&b.drops})
-	h, err := server.New(server.WithStatic(filepath.Join(e2e.Root(), "www")), server.WithQueueSize(queue),
+	www := filepath.Join(e2e.Root(), "www")
+	h, err := server.New(server.WithStatic(www), server.WithQueueSize(queue),
 		server.WithWriteTimeout(time.Minute), server.WithLogger(log))
 	if err != nil {
 		return nil, err
@@ -53,7 +59,7 @@ func startBench(queue int) (*bench, error) {
 	}
 	b.hub = h
 	b.url = "http://" + ln.Addr().String()
-	b.srv = &http.Server{Handler: pages(h.Handler()), ReadHeaderTimeout: 5 * time.Second}
+	b.srv = &http.Server{Handler: pages(h.Handler(), www, &b.symsWasm), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = b.srv.Serve(ln) }()
 	return b, nil
 }
@@ -103,8 +109,10 @@ var errRun = errors.New("browserbench: run failed")
 
 // run opens p in a fresh tab of browser, publishes n events of size bytes
 // to it alone, waits until the page has rendered all of them and checks
-// that each arrived once and in order.
-func (b *bench) run(browser context.Context, p page, id string, n, size int, timeout time.Duration) (result, error) {
+// that each arrived once and in order. With prof, the page loads the wasm
+// with symbols and the DevTools CPU profile of the span from the first
+// publish to the last render lands in *prof.
+func (b *bench) run(browser context.Context, p page, id string, n, size int, timeout time.Duration, prof **cdpprofiler.Profile) (result, error) {
 	tab, cancelTab := chromedp.NewContext(browser)
 	defer cancelTab()
 	ctx, cancel := context.WithTimeout(tab, timeout)
@@ -112,6 +120,15 @@ func (b *bench) run(browser context.Context, p page, id string, n, size int, tim
 
 	start := time.Now()
 	u := fmt.Sprintf("%s/bench/%s.html?id=%s&n=%d", b.url, p, url.QueryEscape(id), n)
+	if prof != nil {
+		u += "&syms"
+		if _, err := chromedp.Call(ctx, cdpprofiler.Enable, cdp.Empty{}); err != nil {
+			return result{}, fmt.Errorf("%w: profiler: %w", errRun, err)
+		}
+		if _, err := chromedp.Call(ctx, cdpprofiler.SetSamplingInterval, cdpprofiler.SetSamplingIntervalParams{Interval: 100}); err != nil {
+			return result{}, fmt.Errorf("%w: profiler: %w", errRun, err)
+		}
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(u)); err != nil {
 		return result{}, fmt.Errorf("%w: open %s: %w", errRun, u, err)
 	}
@@ -124,6 +141,11 @@ func (b *bench) run(browser context.Context, p page, id string, n, size int, tim
 	}
 	loaded := time.Since(start)
 
+	if prof != nil {
+		if _, err := chromedp.Call(ctx, cdpprofiler.Start, cdp.Empty{}); err != nil {
+			return result{}, fmt.Errorf("%w: profiler: %w", errRun, err)
+		}
+	}
 	drops := b.drops.Load()
 	pubStart := time.Now()
 	pad := strings.Repeat("x", max(size-9, 0))
@@ -142,6 +164,13 @@ func (b *bench) run(browser context.Context, p page, id string, n, size int, tim
 		chromedp.WithPollingInterval(10*time.Millisecond))); err != nil {
 		st, _ := chromedp.Run(context.WithoutCancel(tab), chromedp.Evaluate[pageState](`window.bench`))
 		return result{}, fmt.Errorf("%w: %s: %d of %d events rendered: %w", errRun, p, st.Count, n, err)
+	}
+	if prof != nil {
+		res, err := chromedp.Call(ctx, cdpprofiler.Stop, cdp.Empty{})
+		if err != nil {
+			return result{}, fmt.Errorf("%w: profiler: %w", errRun, err)
+		}
+		*prof = res.Profile
 	}
 	st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](`window.bench`))
 	if err != nil {
