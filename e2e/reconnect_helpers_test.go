@@ -96,8 +96,10 @@ type gate struct {
 	header  map[string]string
 	left    int // scripted answers left; < 0: for ever
 	reqs    []gateReq
-	cancels map[*http.Request]context.CancelFunc
+	streams map[net.Conn]bool // connections that carried a stream request
 }
+
+type gateConnKey struct{}
 
 type gateReq struct {
 	method string
@@ -110,14 +112,16 @@ const streamPrefix = "/api/sse/connect"
 
 func startGate(t testing.TB, hub *Hub) *gate {
 	t.Helper()
-	g := &gate{cancels: make(map[*http.Request]context.CancelFunc)}
+	g := &gate{streams: make(map[net.Conn]bool)}
 	next := hub.Handler()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	g.URL = "http://" + ln.Addr().String()
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+		return context.WithValue(ctx, gateConnKey{}, c)
+	}, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, streamPrefix) {
 			next.ServeHTTP(w, r)
 			return
@@ -132,24 +136,15 @@ func startGate(t testing.TB, hub *Hub) *gate {
 			}
 		}
 		g.reqs = append(g.reqs, req)
-		var cancel context.CancelFunc
-		if req.status == 0 {
-			var ctx context.Context
-			ctx, cancel = context.WithCancel(r.Context())
-			r = r.WithContext(ctx)
-			g.cancels[r] = cancel
+		nc, _ := r.Context().Value(gateConnKey{}).(net.Conn)
+		if req.status == 0 && nc != nil {
+			g.streams[nc] = true
 		}
 		g.mu.Unlock()
 		if req.status != 0 {
 			w.WriteHeader(req.status)
 			return
 		}
-		defer func() {
-			g.mu.Lock()
-			delete(g.cancels, r)
-			g.mu.Unlock()
-			cancel()
-		}()
 		next.ServeHTTP(w, r)
 	})}
 	go func() { _ = srv.Serve(ln) }()
@@ -169,12 +164,13 @@ func (g *gate) fail(n, status int, header ...string) {
 }
 
 // dropStreams ends every stream the gate passed through, from the server
-// side, without a reconnect event.
+// side, without a reconnect event: their connections are closed.
 func (g *gate) dropStreams() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, cancel := range g.cancels {
-		cancel()
+	for nc := range g.streams {
+		_ = nc.Close()
+		delete(g.streams, nc)
 	}
 }
 

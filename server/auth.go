@@ -233,7 +233,13 @@ func (h *Hub) guardStream(kind streamKind, next http.HandlerFunc) http.HandlerFu
 			h.deny(w, r, ErrTooManyForIP)
 			return
 		}
-		defer h.sec.ips.release(ip)
+		slot := &ipSlot{release: func() { h.sec.ips.release(ip) }}
+		r = r.WithContext(context.WithValue(r.Context(), ipSlotKey{}, slot))
+		defer func() {
+			if !slot.kept { // else the taken-over stream gives it back when it ends
+				slot.release()
+			}
+		}()
 		next(w, r)
 	}
 }

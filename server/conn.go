@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// conn is one open stream. The hub fills its queue; the stream's own
-// goroutine (serveStream) is the only writer to the socket.
+// conn is one open stream. The hub fills its queue; one writer at a time
+// drains it to the socket: the stream's own goroutine (streamLoop), or for a
+// connection the hub took over (rawOut) whoever holds the queue armed.
 type conn struct {
 	clientID string
 	topics   []string
@@ -31,6 +33,8 @@ type conn struct {
 	rc       *http.ResponseController
 	killed   chan struct{}
 	killOnce sync.Once
+
+	out atomic.Pointer[rawOut] // the taken-over connection; nil on the goroutine path
 }
 
 func newConn(clientID string, topics []string, queueSize int, remote string, now time.Time) *conn {
@@ -47,7 +51,22 @@ func newConn(clientID string, topics []string, queueSize int, remote string, now
 
 // offer queues a frame without ever blocking. false means the queue is
 // full: the caller drops the connection.
-func (c *conn) offer(frame []byte) bool { return c.queue.push(frame) }
+func (c *conn) offer(frame []byte) bool {
+	ok, arm := c.queue.push(frame)
+	if arm {
+		c.schedule()
+	}
+	return ok
+}
+
+// schedule hands a taken-over stream whose queue was just armed to its
+// flusher. A queue is armed from the start until the stream's setup has
+// set out, so out is never nil here when it matters.
+func (c *conn) schedule() {
+	if o := c.out.Load(); o != nil {
+		o.fl.mark(o)
+	}
+}
 
 // frameQueue holds the frames waiting for one stream: at most max, in
 // order. It starts empty and grows with what is queued, so an idle stream
@@ -59,28 +78,116 @@ type frameQueue struct {
 	spare [][]byte // a small drained buffer kept for the next batch
 	max   int
 	wake  chan struct{}
+
+	// A raw queue belongs to a taken-over connection (rawOut): no wake
+	// channel, and exactly one writer at a time, the one that holds it
+	// armed. push arms an idle queue and says so, so that its caller hands
+	// the stream to a flusher; next disarms it once it is empty. close
+	// queues the final frame last and makes next report the end.
+	raw     bool
+	armed   bool
+	closing bool
 }
+
+// takeState is what next found.
+type takeState uint8
+
+const (
+	takeFrames takeState = iota // frames to write; the queue stays armed
+	takeIdle                    // nothing queued: the queue is disarmed
+	takeClosed                  // the stream ended and everything was taken
+)
 
 // keepSpare is the largest drained buffer a queue keeps for reuse; bigger
 // ones, grown by a burst, go back to the garbage collector.
 const keepSpare = 16
 
-func (q *frameQueue) push(frame []byte) bool {
+// push queues frame; ok is false when the queue is full. arm is true when
+// a raw queue was idle and its caller must schedule the stream.
+func (q *frameQueue) push(frame []byte) (ok, arm bool) {
 	q.mu.Lock()
+	if q.raw && q.closing {
+		q.mu.Unlock()
+		return true, false // ended: nothing more goes out
+	}
 	if len(q.buf) >= q.max {
 		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	if q.buf == nil && q.spare != nil {
 		q.buf, q.spare = q.spare, nil
 	}
 	q.buf = append(q.buf, frame)
+	if q.raw {
+		arm = !q.armed
+		q.armed = true
+		q.mu.Unlock()
+		return true, arm
+	}
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
+	return true, false
+}
+
+// next is take for the writer that holds a raw queue armed.
+func (q *frameQueue) next() ([][]byte, takeState) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case len(q.buf) > 0:
+		b := q.buf
+		q.buf = nil
+		return b, takeFrames
+	case q.closing:
+		return nil, takeClosed
+	default:
+		q.armed = false
+		return nil, takeIdle
+	}
+}
+
+// idleIfEmpty disarms a raw queue that has nothing queued and has not
+// ended, and says whether it did.
+func (q *frameQueue) idleIfEmpty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.buf) > 0 || q.closing {
+		return false
+	}
+	q.armed = false
 	return true
+}
+
+// close ends a raw queue: final (if any) after what is queued, then the
+// end. arm is true when the caller must schedule the stream.
+func (q *frameQueue) close(final []byte) (arm bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.raw || q.closing {
+		return false
+	}
+	q.closing = true
+	if final != nil {
+		q.buf = append(q.buf, final)
+	}
+	arm = !q.armed
+	q.armed = true
+	return arm
+}
+
+// unraw turns a raw queue back into one that a stream goroutine reads, for
+// a connection that could not be taken over after all.
+func (q *frameQueue) unraw() {
+	q.mu.Lock()
+	q.raw, q.armed, q.closing = false, false, false
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
 }
 
 // take returns every queued frame, oldest first, and empties the queue.
@@ -120,6 +227,9 @@ func (c *conn) end(reason string, final []byte) {
 	c.endOnce.Do(func() {
 		c.reason, c.final = reason, final
 		close(c.quit)
+		if c.queue.close(final) {
+			c.schedule()
+		}
 	})
 }
 
@@ -135,6 +245,9 @@ func (c *conn) kill(reason string) {
 	c.end(reason, nil)
 	c.killOnce.Do(func() {
 		close(c.killed)
+		if o := c.out.Load(); o != nil {
+			_ = o.nc.Close() // a blocked write fails now; the watcher finishes the stream
+		}
 		c.rcMu.Lock()
 		defer c.rcMu.Unlock()
 		if c.rc != nil {

@@ -39,6 +39,10 @@ type Hub struct {
 	hold      holder        // nil: every node gets every event
 	published atomic.Uint64 // events this hub published
 
+	outs        map[*rawOut]struct{} // taken-over streams, until they finish
+	flushers    []*flusher
+	nextFlusher atomic.Uint64
+
 	streams sync.WaitGroup
 	closed  atomic.Bool
 	done    chan struct{}
@@ -65,6 +69,7 @@ func New(opts ...Option) (*Hub, error) {
 		side:      make(map[*conn]struct{}),
 		clients:   make(map[string]map[*conn]struct{}),
 		topics:    make(map[string]map[*conn]struct{}),
+		outs:      make(map[*rawOut]struct{}),
 		done:      make(chan struct{}),
 	}
 	h.met = newMetrics(h)
@@ -78,6 +83,7 @@ func New(opts ...Option) (*Hub, error) {
 		cancel()
 		return nil, err
 	}
+	h.startFlushers()
 	go h.heartbeat()
 	return h, nil
 }
@@ -493,6 +499,7 @@ func (h *Hub) Close() error {
 		return nil
 	}
 	h.cancel()
+	h.closeOuts()
 	close(h.done)
 	return h.broker.Close()
 }

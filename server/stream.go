@@ -91,22 +91,38 @@ func setStreamHeaders(w http.ResponseWriter) {
 
 // serveStream opens a stream for req: registers it (before any byte is
 // written), sends retry + connected (+ reset or the missed events), then
-// runs the connection's single select loop.
+// delivers until it ends: on a taken-over connection (serveRaw) for
+// HTTP/1.x, else with a goroutine of its own (runStream).
 func (h *Hub) serveStream(w http.ResponseWriter, r *http.Request, req streamRequest) {
 	if r.Method == http.MethodHead {
 		h.serveHead(w, req.clientID)
 		return
 	}
+	if takeOver(w, r) {
+		h.serveRaw(w, r, req)
+		return
+	}
 	c := newConn(req.clientID, req.topics, h.cfg.queueSize, r.RemoteAddr, time.Now())
-	rc := http.NewResponseController(w)
-	c.attach(rc)
-	defer c.detach()
 	replay, reset, err := h.register(c, req.cursor)
 	if err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "stream refused",
 			slog.String("client", req.clientID), slog.String("remote", r.RemoteAddr), slog.String("error", err.Error()))
 		writeError(w, err)
 		return
+	}
+	h.runStream(w, r, c, req, replay, reset)
+}
+
+// runStream serves a registered stream through net/http with a goroutine
+// of its own (streamLoop) until it ends.
+func (h *Hub) runStream(w http.ResponseWriter, r *http.Request, c *conn, req streamRequest, replay [][]byte, reset string) {
+	rc := http.NewResponseController(w)
+	c.attach(rc)
+	defer c.detach()
+	select {
+	case <-c.killed: // dropped before attach: fail its writes as kill would have
+		_ = rc.SetWriteDeadline(time.Unix(1, 0))
+	default:
 	}
 	defer h.streams.Done()
 	defer h.unregister(c)
