@@ -52,4 +52,3 @@ func selfTime(p *cdpprofiler.Profile, top int) (funcs, pkgs []share) {
 	}
 	return rank(byFunc), rank(byPkg)
 }
-
