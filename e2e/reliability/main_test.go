@@ -40,6 +40,7 @@ var serverBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	loadAtStart = loadAvg()
 	dir, err := os.MkdirTemp("", "ssekit-reliability-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -124,7 +125,20 @@ func hostInfo() string {
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		n = fmt.Sprint(strings.Count(string(b), "\nprocessor") + 1)
 	}
-	return n + " CPUs"
+	return fmt.Sprintf("%s CPUs, load average %s at the start and %s at the end (the latencies move with it)", n, loadAtStart, loadAvg())
+}
+
+// loadAtStart is the machine's load when the suite started: other work on
+// the same CPUs shows in the latency figures.
+var loadAtStart string
+
+// loadAvg is the one-minute load average of the machine.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // proc is one running ssekit-server.

@@ -270,7 +270,7 @@ func TestFault_networkCut_browser(t *testing.T) {
 	}()
 	published := func() []sent { pubMu.Lock(); defer pubMu.Unlock(); return append([]sent(nil), pubs...) }
 
-	e2e.WaitJS(t, ctx, `window.__rec.events.length >= 10`)
+	e2e.WaitJS(t, ctx, `window.__rec.events.length >= 5`)
 	linesBefore := len(proxy.lines())
 	proxy.setCut(true)
 	cutAt := time.Now()
@@ -289,8 +289,8 @@ func TestFault_networkCut_browser(t *testing.T) {
 	restoreAt := time.Now()
 	cutPubs := len(published())
 
-	// Publish on for a second after the restore, then check the page.
-	eventually(t, 5*time.Second, "a second of publishing after the restore", func() bool { return len(published()) >= cutPubs+20 })
+	// Publish on for half a second after the restore, then check the page.
+	eventually(t, 5*time.Second, "half a second of publishing after the restore", func() bool { return len(published()) >= cutPubs+10 })
 	stop.Store(true)
 	if err := <-pubDone; err != nil {
 		t.Fatal(err)
@@ -321,11 +321,15 @@ func TestFault_networkCut_browser(t *testing.T) {
 			firstAfter = ev.At - restoreMs
 		}
 	}
-	if during < 80 {
-		t.Errorf("%d events published during the 5 s cut, want about 100", during)
+	if during < 40 { // 100 at one every 50 ms; fewer when the machine is busy
+		t.Errorf("%d events published during the 5 s cut, want at least 40", during)
 	}
-	if receivedInCut > len(all)-during-20 {
-		t.Errorf("the page had %d events at the restore", receivedInCut)
+	beforeCut := 0
+	for beforeCut < len(all) && !all[beforeCut].duringCut {
+		beforeCut++
+	}
+	if receivedInCut > beforeCut || receivedInCut == 0 {
+		t.Errorf("the page had %d events at the restore, %d were published before the cut", receivedInCut, beforeCut)
 	}
 	// The SDK reconnected with the cursor: a stream request after the
 	// restore carries the id of the last event received before the cut.
