@@ -103,6 +103,7 @@ BENCH_GO    := $(GO) test -run='^$$' -bench=. -benchmem -count=6 ./sdk/wire/ ./e
 bench: deps
 	@echo "$(BENCH_GO) > $(BENCH_MICRO)"
 	@$(BENCH_GO) > $(BENCH_MICRO) || { cat $(BENCH_MICRO); exit 1; }
+	$(MAKE) -s wasm && $(GO) run ./e2e/browserbench -runs $(BENCH_RUNS) -out e2e/bench/sections/20-browser.md
 	$(GO) run ./e2e/bench -runs $(BENCH_RUNS) -out BENCHMARKS.md -micro $(BENCH_MICRO) \
 		-micro-command "$(BENCH_GO)" -command "make bench"
 
