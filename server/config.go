@@ -17,6 +17,7 @@ type config struct {
 	shortRetry    time.Duration
 	queueSize     int
 	writeTimeout  time.Duration
+	writeDelay    time.Duration
 	maxBody       int64
 	maxTopics     int
 	maxConns      int
@@ -95,6 +96,20 @@ func WithQueueSize(n int) Option {
 // Defaults to 10s.
 func WithWriteTimeout(d time.Duration) Option {
 	return func(c *config) error { c.writeTimeout = d; return positive("write timeout", d) }
+}
+
+// WithWriteDelay lets frames published within d of each other go out in
+// one write: a flusher that is woken waits d before it writes. Trades up to
+// d of latency for fewer write calls under load. Must be 0..100ms. Defaults
+// to 0 (frames that arrive while a flusher works still share a write).
+func WithWriteDelay(d time.Duration) Option {
+	return func(c *config) error {
+		c.writeDelay = d
+		if d < 0 || d > 100*time.Millisecond {
+			return fmt.Errorf("ssekit/server: write delay %v: want 0..100ms", d)
+		}
+		return nil
+	}
 }
 
 // WithMaxBody limits publish request bodies in bytes. Must be > 0. Defaults

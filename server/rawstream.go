@@ -274,7 +274,7 @@ func (h *Hub) startFlushers() {
 	h.flushers = make([]*flusher, n)
 	for i := range h.flushers {
 		h.flushers[i] = newFlusher()
-		go h.flushers[i].run(h.ctx.Done())
+		go h.flushers[i].run(h.ctx.Done(), h.cfg.writeDelay)
 	}
 }
 
@@ -297,13 +297,26 @@ func (f *flusher) mark(o *rawOut) {
 	}
 }
 
-func (f *flusher) run(done <-chan struct{}) {
+func (f *flusher) run(done <-chan struct{}, delay time.Duration) {
 	var list []*rawOut
+	var wait *time.Timer
+	if delay > 0 {
+		wait = time.NewTimer(delay)
+		wait.Stop()
+	}
 	for {
 		select {
 		case <-done:
 			return
 		case <-f.wake:
+		}
+		if wait != nil {
+			wait.Reset(delay)
+			select {
+			case <-done:
+				return
+			case <-wait.C:
+			}
 		}
 		f.mu.Lock()
 		list, f.dirty = f.dirty, list[:0]

@@ -54,6 +54,7 @@ type flags struct {
 	authLeeway                              time.Duration
 	maxConnsPerIP                           int
 	heartbeat, retry, writeTimeout          time.Duration
+	writeDelay                              time.Duration
 	historyTTL, maxStreamDur, wordsInterval time.Duration
 	drainTimeout                            time.Duration
 	queueSize, maxTopics, maxConns          int
@@ -81,6 +82,7 @@ func newFlags(out io.Writer) (*flags, *flag.FlagSet) {
 	dur(&f.heartbeat, "heartbeat", 15*time.Second, "interval of the comment heartbeat on every stream")
 	dur(&f.retry, "retry", 3*time.Second, "reconnection delay announced to clients (retry: field)")
 	dur(&f.writeTimeout, "write-timeout", 10*time.Second, "deadline of each write to a stream")
+	dur(&f.writeDelay, "write-delay", 0, "wait this long (0..100ms) before writing, so events published close together share one write")
 	dur(&f.historyTTL, "history-ttl", 0, "age after which history is dropped; 0 = no age limit")
 	dur(&f.maxStreamDur, "max-stream-duration", 0, "end streams after this long with a reconnect event; 0 = never")
 	dur(&f.wordsInterval, "words-interval", time.Second, "pace of the /sse/words demo")
@@ -182,6 +184,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		server.WithHeartbeat(f.heartbeat),
 		server.WithRetry(f.retry),
 		server.WithWriteTimeout(f.writeTimeout),
+		server.WithWriteDelay(f.writeDelay),
 		server.WithQueueSize(f.queueSize),
 		server.WithMaxTopics(f.maxTopics),
 		server.WithMaxConns(f.maxConns),
