@@ -92,7 +92,11 @@ func ExampleOn_decodeFailure() {
 }
 
 func ExampleClient_OnState() {
-	hub, ts := exampleHub(server.WithRetry(20 * time.Millisecond)) // the floor of every delay
+	hub, err := server.New(server.WithRetry(20 * time.Millisecond)) // the floor of every delay
+	if err != nil {
+		panic(err)
+	}
+	ts, drop := sdk.NewDroppableServer(hub.Handler()) // drop closes its connections
 	defer ts.Close()
 	defer hub.Close()
 
@@ -112,7 +116,7 @@ func ExampleClient_OnState() {
 			break
 		}
 	}
-	ts.CloseClientConnections()
+	drop()
 	for st := range states {
 		fmt.Println(st.State, st.Attempt)
 		if st.State == sdk.StateOpen {

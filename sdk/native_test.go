@@ -77,7 +77,12 @@ func connect(t *testing.T, url string, opts Options) (*Client, *collector) {
 
 func TestNative_rotationAndDroppedConnectionsLoseNothing(t *testing.T) {
 	t.Parallel()
-	hub, ts := startHub(t, server.WithMaxStreamDuration(150*time.Millisecond), server.WithRetry(10*time.Millisecond))
+	hub, err := server.New(server.WithMaxStreamDuration(150*time.Millisecond), server.WithRetry(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, drop := NewDroppableServer(hub.Handler())
+	t.Cleanup(func() { hub.Close(); ts.Close() })
 	c, col := connect(t, ts.URL+"/api/sse/connect/native", Options{Backoff: Backoff{Initial: 10 * time.Millisecond, Max: 20 * time.Millisecond}})
 	const n = 60
 	tick := time.NewTicker(10 * time.Millisecond) // the publisher's pace
@@ -85,7 +90,7 @@ func TestNative_rotationAndDroppedConnectionsLoseNothing(t *testing.T) {
 	for i := range n {
 		<-tick.C
 		if i == 20 || i == 40 {
-			ts.CloseClientConnections() // a dropped connection, not a rotation
+			drop() // a dropped connection, not a rotation
 		}
 		if _, err := hub.Send("native", wire.Event{Data: strconv.Itoa(i)}); err != nil {
 			t.Fatal(err)
