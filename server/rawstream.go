@@ -179,22 +179,24 @@ func (o *rawOut) why(otherwise string) string {
 	return otherwise
 }
 
-// finish tears the stream down once: unregistered, connection closed,
-// timers stopped, slot given back, counted and logged.
+// finish tears the stream down once: timers stopped, unregistered,
+// counted and logged, connection closed, slot given back.
 func (o *rawOut) finish(reason string) {
 	o.finished.Do(func() {
 		for _, t := range o.timers {
 			t.Stop()
 		}
 		o.h.unregister(o.c)
+		// Counted before the close, so a client that sees the end of its
+		// stream also sees it in the metrics, as on the goroutine path.
+		o.h.met.closed.WithLabelValues(reason).Inc()
+		o.h.log.LogAttrs(o.h.ctx, slog.LevelInfo, "stream closed",
+			slog.String("client", o.c.clientID), slog.String("remote", o.c.remote), slog.String("reason", reason))
 		_ = o.nc.Close()
 		o.h.removeOut(o)
 		if o.release != nil {
 			o.release()
 		}
-		o.h.met.closed.WithLabelValues(reason).Inc()
-		o.h.log.LogAttrs(o.h.ctx, slog.LevelInfo, "stream closed",
-			slog.String("client", o.c.clientID), slog.String("remote", o.c.remote), slog.String("reason", reason))
 		o.h.streams.Done()
 	})
 }
@@ -215,16 +217,27 @@ func (o *rawOut) own(pending, batch [][]byte) {
 			o.finish(o.why("write-error"))
 			return
 		}
-		b, st := q.next()
-		switch st {
-		case takeIdle:
-			return
-		case takeClosed:
-			o.finish(o.c.reason)
+		b, ok := o.next()
+		if !ok {
 			return
 		}
 		pending, batch = b, b
 	}
+}
+
+// next takes what is queued for the writer that holds o's queue armed.
+// false means there is nothing to write: the queue is disarmed, or the
+// stream ended after its last frame and has been finished.
+func (o *rawOut) next() ([][]byte, bool) {
+	b, st := o.c.queue.next()
+	switch st {
+	case takeIdle:
+		return nil, false
+	case takeClosed:
+		o.finish(o.c.reason)
+		return nil, false
+	}
+	return b, true
 }
 
 // writeWaiting writes frames, waiting for the socket, with a fresh write
@@ -333,12 +346,8 @@ func (f *flusher) run(done <-chan struct{}, delay time.Duration) {
 // gained frames meanwhile goes back on the list for the next round.
 func (f *flusher) flush(o *rawOut) {
 	q := &o.c.queue
-	b, st := q.next()
-	switch st {
-	case takeIdle:
-		return
-	case takeClosed:
-		o.finish(o.c.reason)
+	b, ok := o.next()
+	if !ok {
 		return
 	}
 	rest, err := f.tryWrite(o, b)
