@@ -18,6 +18,7 @@ type config struct {
 	queueSize     int
 	writeTimeout  time.Duration
 	writeDelay    time.Duration
+	flushEvery    time.Duration
 	maxBody       int64
 	maxTopics     int
 	maxConns      int
@@ -41,6 +42,7 @@ func defaultConfig() config {
 		shortRetry:    250 * time.Millisecond,
 		queueSize:     1024,
 		writeTimeout:  10 * time.Second,
+		flushEvery:    5 * time.Millisecond,
 		maxBody:       64 << 10,
 		maxTopics:     64,
 		maxConns:      10000,
@@ -107,6 +109,24 @@ func WithWriteDelay(d time.Duration) Option {
 		c.writeDelay = d
 		if d < 0 || d > 100*time.Millisecond {
 			return fmt.Errorf("ssekit/server: write delay %v: want 0..100ms", d)
+		}
+		return nil
+	}
+}
+
+// WithFlushInterval paces the writers of HTTP/1.x streams: a flusher
+// starts a round of writes at most every d, and each round writes
+// everything queued for a stream in one call. A frame that comes after a
+// quiet spell of d or more goes out at once; under load, frames published
+// within d of the previous round wait for the next one and share its write.
+// So a sparse stream gets no added latency, a busy one at most d, for far
+// fewer write calls per event. Must be 0..100ms; 0 starts a round as soon
+// as the previous one ends. Defaults to 2ms.
+func WithFlushInterval(d time.Duration) Option {
+	return func(c *config) error {
+		c.flushEvery = d
+		if d < 0 || d > 100*time.Millisecond {
+			return fmt.Errorf("ssekit/server: flush interval %v: want 0..100ms", d)
 		}
 		return nil
 	}

@@ -16,6 +16,7 @@ type metrics struct {
 	published prometheus.Counter
 	delivered prometheus.Counter
 	slowDrops prometheus.Counter
+	writes    prometheus.Counter
 	replayed  prometheus.Counter
 	resets    *prometheus.CounterVec
 	opened    prometheus.Counter
@@ -32,6 +33,7 @@ func newMetrics(h *Hub) *metrics {
 	m.published = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_events_published_total", Help: "Events accepted for publishing."})
 	m.delivered = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_events_delivered_total", Help: "Events queued to streams (one per stream per event)."})
 	m.slowDrops = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_slow_client_drops_total", Help: "Streams dropped because their queue was full."})
+	m.writes = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_stream_writes_total", Help: "Write calls to taken-over HTTP/1.x streams; delivered events over writes is the frames per write."})
 	m.replayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_events_replayed_total", Help: "Events replayed from history on resume."})
 	m.resets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ssekit_resets_total", Help: "Resumes that could not be honoured (reset events sent), by reason."}, []string{"reason"})
 	m.opened = prometheus.NewCounter(prometheus.CounterOpts{Name: "ssekit_streams_opened_total", Help: "Streams opened."})
@@ -54,7 +56,7 @@ func newMetrics(h *Hub) *metrics {
 	for _, r := range closeReasons {
 		m.closed.WithLabelValues(r)
 	}
-	m.reg.MustRegister(conns, depth, m.published, m.delivered, m.slowDrops, m.replayed, m.resets,
+	m.reg.MustRegister(conns, depth, m.published, m.delivered, m.slowDrops, m.writes, m.replayed, m.resets,
 		m.opened, m.closed, m.refused, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(brokerCollectors(h)...)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // A stream over HTTP/1.x without TLS is taken over from net/http (Hijack):
@@ -254,6 +256,7 @@ func (o *rawOut) writeWaiting(frames [][]byte) error {
 			return err
 		}
 		bufs := net.Buffers(frames[:n])
+		o.h.met.writes.Inc()
 		if _, err := bufs.WriteTo(o.nc); err != nil {
 			return err
 		}
@@ -268,15 +271,18 @@ type flusher struct {
 	dirty []*rawOut
 	wake  chan struct{}
 
+	writes prometheus.Counter // one per write call
+
 	// used by run's goroutine only
 	iov   []iovec
+	calls int // write calls of the current round
 	n     int
 	errno syscall.Errno
 	write func(fd uintptr) bool // writev of iov, bound once
 }
 
-func newFlusher() *flusher {
-	f := &flusher{wake: make(chan struct{}, 1)}
+func newFlusher(writes prometheus.Counter) *flusher {
+	f := &flusher{wake: make(chan struct{}, 1), writes: writes}
 	f.write = f.writev
 	return f
 }
@@ -286,8 +292,8 @@ func (h *Hub) startFlushers() {
 	n := runtime.GOMAXPROCS(0)
 	h.flushers = make([]*flusher, n)
 	for i := range h.flushers {
-		h.flushers[i] = newFlusher()
-		go h.flushers[i].run(h.ctx.Done(), h.cfg.writeDelay)
+		h.flushers[i] = newFlusher(h.met.writes)
+		go h.flushers[i].run(h.ctx.Done(), h.cfg.writeDelay, h.cfg.flushEvery)
 	}
 }
 
@@ -310,27 +316,34 @@ func (f *flusher) mark(o *rawOut) {
 	}
 }
 
-func (f *flusher) run(done <-chan struct{}, delay time.Duration) {
+// run writes the streams marked dirty in rounds. A round begins at most
+// every `every` and at most every 1.5 × the previous round's length, so a
+// flusher writes at most two thirds of the time and leaves the CPU to
+// publishers and readers; a woken flusher also waits delay. The first
+// frame after a quiet spell goes out at once; frames that follow close
+// behind pile up and share the next round's one write per stream, so the
+// busier the hub, the fewer write calls per event.
+func (f *flusher) run(done <-chan struct{}, delay, every time.Duration) {
 	var list []*rawOut
-	var wait *time.Timer
-	if delay > 0 {
-		wait = time.NewTimer(delay)
-		wait.Stop()
-	}
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	var began time.Time    // the previous round's start
+	var took time.Duration // and its length
 	for {
 		select {
 		case <-done:
 			return
 		case <-f.wake:
 		}
-		if wait != nil {
-			wait.Reset(delay)
+		if d := roundPause(time.Since(began), took, delay, every); d > 0 {
+			wait.Reset(d)
 			select {
 			case <-done:
 				return
 			case <-wait.C:
 			}
 		}
+		began = time.Now()
 		f.mu.Lock()
 		list, f.dirty = f.dirty, list[:0]
 		f.mu.Unlock()
@@ -338,7 +351,18 @@ func (f *flusher) run(done <-chan struct{}, delay time.Duration) {
 			f.flush(o)
 			list[i] = nil
 		}
+		took = time.Since(began)
+		f.writes.Add(float64(f.calls))
+		f.calls = 0
 	}
+}
+
+// roundPause is how long a woken flusher waits before its next round:
+// delay, and at least until max(every, 1.5 × took) has passed since the
+// previous round began (sinceBegan ago) and took that long. After a quiet
+// spell it is delay alone.
+func roundPause(sinceBegan, took, delay, every time.Duration) time.Duration {
+	return max(delay, max(every, took+took/2)-sinceBegan)
 }
 
 // flush writes what is queued for o without waiting. A stream it could
@@ -390,6 +414,7 @@ func (f *flusher) tryWrite(o *rawOut, frames [][]byte) (rest [][]byte, err error
 		}
 		wrote := 0
 		if want > 0 {
+			f.calls++
 			if err := o.fd.Write(f.write); err != nil {
 				return nil, err
 			}

@@ -54,7 +54,7 @@ type flags struct {
 	authLeeway                              time.Duration
 	maxConnsPerIP                           int
 	heartbeat, retry, writeTimeout          time.Duration
-	writeDelay                              time.Duration
+	writeDelay, flushInterval               time.Duration
 	historyTTL, maxStreamDur, wordsInterval time.Duration
 	drainTimeout                            time.Duration
 	queueSize, maxTopics, maxConns          int
@@ -83,6 +83,7 @@ func newFlags(out io.Writer) (*flags, *flag.FlagSet) {
 	dur(&f.retry, "retry", 3*time.Second, "reconnection delay announced to clients (retry: field)")
 	dur(&f.writeTimeout, "write-timeout", 10*time.Second, "deadline of each write to a stream")
 	dur(&f.writeDelay, "write-delay", 0, "wait this long (0..100ms) before writing, so events published close together share one write")
+	dur(&f.flushInterval, "flush-interval", 5*time.Millisecond, "start a round of writes to HTTP/1.x streams at most this often (0..100ms); a frame after a quiet spell goes out at once, frames under load share one write per stream and round")
 	dur(&f.historyTTL, "history-ttl", 0, "age after which history is dropped; 0 = no age limit")
 	dur(&f.maxStreamDur, "max-stream-duration", 0, "end streams after this long with a reconnect event; 0 = never")
 	dur(&f.wordsInterval, "words-interval", time.Second, "pace of the /sse/words demo")
@@ -185,6 +186,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		server.WithRetry(f.retry),
 		server.WithWriteTimeout(f.writeTimeout),
 		server.WithWriteDelay(f.writeDelay),
+		server.WithFlushInterval(f.flushInterval),
 		server.WithQueueSize(f.queueSize),
 		server.WithMaxTopics(f.maxTopics),
 		server.WithMaxConns(f.maxConns),

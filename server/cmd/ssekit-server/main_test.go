@@ -23,7 +23,7 @@ func (e env) lookup(k string) (string, bool) { v, ok := e[k]; return v, ok }
 // sample gives each flag a valid value other than its default.
 var sample = map[string]string{
 	"addr": "127.0.0.1:9", "www": "/srv/www", "cors-origins": "https://a.example,https://b.example",
-	"log-level": "debug", "heartbeat": "7s", "retry": "1.5s", "write-timeout": "3s", "write-delay": "2ms", "history-ttl": "1h0m0s",
+	"log-level": "debug", "heartbeat": "7s", "retry": "1.5s", "write-timeout": "3s", "write-delay": "2ms", "flush-interval": "1ms", "history-ttl": "1h0m0s",
 	"max-stream-duration": "5m0s", "words-interval": "250ms", "drain-timeout": "9s", "queue-size": "77",
 	"max-topics": "5", "max-conns": "123", "max-conns-per-client": "4", "history-size": "99", "max-body": "4096",
 	"auth-secret": "a-secret-of-at-least-32-bytes-0123456789", "auth-leeway": "2s",
