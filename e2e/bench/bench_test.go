@@ -41,6 +41,7 @@ func TestParseScenarios(t *testing.T) {
 	want := []scenario{
 		{conns: 1000, events: 200, size: 64, name: "broadcast-1000x200", headline: "Broadcast: 1000 streams × 200 events of 64 bytes"},
 		{conns: 5000, events: 50, size: 64, name: "broadcast-5000x50", headline: "Broadcast: 5000 streams × 50 events of 64 bytes"},
+		{conns: 1000, events: 100, size: 64, interval: 20 * time.Millisecond, name: "paced-1000x100-20ms", headline: "Paced: 1000 streams × 100 events of 64 bytes, one every 20ms"},
 		{idle: true, conns: 10000, name: "idle-10000", headline: "Idle: 10000 streams"},
 	}
 	if len(got) != len(want) {
@@ -51,7 +52,7 @@ func TestParseScenarios(t *testing.T) {
 			t.Errorf("scenario %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	for _, bad := range []string{"", "broadcast:10", "broadcast:0x5", "idle:x", "storm:5", "idle:1000000", "broadcast:10x0"} {
+	for _, bad := range []string{"", "broadcast:10", "broadcast:0x5", "idle:x", "storm:5", "idle:1000000", "broadcast:10x0", "paced:10x5", "paced:10x5@0s", "paced:10x5@1m", "paced:10x5@soon"} {
 		if _, err := parseScenarios(bad, 64); err == nil {
 			t.Errorf("parseScenarios(%q) accepted", bad)
 		}

@@ -129,7 +129,9 @@ func (r *report) method(p printer) {
 	p("  one (not counted), and publishes the measured events back to back, one")
 	p("  `POST /api/sse/sendAll` at a time, each carrying a sequence number and its send time")
 	p("  (JSON padded to the event size). Every stream is read with the `sdk/wire` parser until it")
-	p("  has every event.")
+	p("  has every event. *Paced* scenarios publish one event per interval instead (a light,")
+	p("  steady load: what an event costs in latency and CPU when nothing else is queued); they")
+	p("  are not part of the goals.")
 	p("- Interleaved: for each scenario, every server runs once in the order of the tables, then")
 	p("  again, %d rounds.", r.Runs)
 	p("- **deliveries/s**: distinct (stream, event) pairs received ÷ the time from the first publish")
@@ -177,6 +179,9 @@ func (r *report) goals(p printer) {
 	}
 	for _, sc := range r.Scenarios {
 		shape := fmt.Sprintf("%d × %d", sc.conns, sc.events)
+		if sc.interval > 0 {
+			continue // paced runs show the light-load cost; the goals are for full load
+		}
 		if sc.idle {
 			if sc.conns != goalIdleConns {
 				continue

@@ -17,19 +17,22 @@ import (
 )
 
 // defaultScenarios: two broadcast shapes (many events to a thousand
-// streams, fewer events to five thousand) and memory at ten thousand idle
+// streams, fewer events to five thousand), a light load (a thousand
+// streams, an event every 20ms: 2s a run) and memory at ten thousand idle
 // streams.
-const defaultScenarios = "broadcast:1000x200,broadcast:5000x50,idle:10000"
+const defaultScenarios = "broadcast:1000x200,broadcast:5000x50,paced:1000x100@20ms,idle:10000"
 
 // scenario is one load shape.
 type scenario struct {
 	idle           bool
 	conns, events  int
 	size           int
+	interval       time.Duration // paced: one publish every interval; 0 = back to back
 	name, headline string
 }
 
-// parseScenarios reads "broadcast:CONNSxEVENTS" and "idle:CONNS" items.
+// parseScenarios reads "broadcast:CONNSxEVENTS", "paced:CONNSxEVENTS@INTERVAL"
+// and "idle:CONNS" items.
 func parseScenarios(list string, size int) ([]scenario, error) {
 	var out []scenario
 	for _, item := range strings.Split(list, ",") {
@@ -49,13 +52,32 @@ func parseScenarios(list string, size int) ([]scenario, error) {
 			s.size = size
 			s.name = fmt.Sprintf("broadcast-%dx%d", s.conns, s.events)
 			s.headline = fmt.Sprintf("Broadcast: %d streams × %d events of %d bytes", s.conns, s.events, size)
+		case "paced":
+			sh, every, ok := strings.Cut(shape, "@")
+			c, e, ok2 := strings.Cut(sh, "x")
+			if !ok || !ok2 {
+				return nil, fmt.Errorf("scenario %q: want paced:CONNSxEVENTS@INTERVAL", item)
+			}
+			s.conns, err = strconv.Atoi(c)
+			if err == nil {
+				s.events, err = strconv.Atoi(e)
+			}
+			if err == nil {
+				s.interval, err = time.ParseDuration(every)
+			}
+			if err == nil && (s.interval <= 0 || s.interval > load.MaxInterval) {
+				err = fmt.Errorf("interval %v", s.interval)
+			}
+			s.size = size
+			s.name = fmt.Sprintf("paced-%dx%d-%v", s.conns, s.events, s.interval)
+			s.headline = fmt.Sprintf("Paced: %d streams × %d events of %d bytes, one every %v", s.conns, s.events, size, s.interval)
 		case "idle":
 			s.idle = true
 			s.conns, err = strconv.Atoi(shape)
 			s.name = fmt.Sprintf("idle-%d", s.conns)
 			s.headline = fmt.Sprintf("Idle: %d streams", s.conns)
 		default:
-			return nil, fmt.Errorf("scenario %q: want broadcast:CONNSxEVENTS or idle:CONNS", item)
+			return nil, fmt.Errorf("scenario %q: want broadcast:CONNSxEVENTS, paced:CONNSxEVENTS@INTERVAL or idle:CONNS", item)
 		}
 		if err != nil || s.conns < 1 || s.conns > load.MaxConns || (!s.idle && (s.events < 1 || s.events > load.MaxEvents)) {
 			return nil, fmt.Errorf("scenario %q: bad numbers", item)
@@ -129,6 +151,9 @@ func runOne(ctx context.Context, o options, bins *binaries, srv server, sc scena
 		args = append(args, "-idle", "-settle", o.settle.String())
 	} else {
 		args = append(args, "-events", strconv.Itoa(sc.events), "-size", strconv.Itoa(sc.size))
+		if sc.interval > 0 {
+			args = append(args, "-interval", sc.interval.String())
+		}
 	}
 	args = append(append(args, "--"), bins.argv(srv)...)
 	cmd := exec.CommandContext(ctx, bins.loadtest, args...)

@@ -98,6 +98,21 @@ func TestLoadtest_hub(t *testing.T) {
 	}
 }
 
+// TestLoadtest_paced: with -interval the measured publishes are spread on
+// a schedule, so publishing 10 events 30ms apart takes at least 270ms,
+// and every event still reaches every stream once, in order.
+func TestLoadtest_paced(t *testing.T) {
+	t.Parallel()
+	hub := e2e.StartHub(t)
+	code, res := runJSON(t, "-base", hub.URL, "-conns", "20", "-events", "10", "-interval", "30ms")
+	if code != 0 || !res.OK || res.Delivered != 200 {
+		t.Fatalf("status %d, ok %v, delivered %d, errors %v", code, res.OK, res.Delivered, res.Errors)
+	}
+	if res.IntervalMs != 30 || res.PublishSeconds < 0.27 {
+		t.Errorf("interval %v ms, publishing took %.3fs: want 30 ms and ≥ 0.27s", res.IntervalMs, res.PublishSeconds)
+	}
+}
+
 func TestLoadtest_startsServer(t *testing.T) {
 	t.Parallel()
 	self, err := os.Executable()

@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Conns, "conns", 1000, fmt.Sprintf("streams to open, one TCP connection each (1..%d)", load.MaxConns))
 	fs.IntVar(&cfg.Events, "events", 200, fmt.Sprintf("events to publish to everyone (1..%d; conns×events ≤ %d)", load.MaxEvents, load.MaxDeliveries))
 	fs.IntVar(&cfg.Size, "size", 64, fmt.Sprintf("data bytes per event (≤ %d)", load.MaxSize))
+	fs.DurationVar(&cfg.Interval, "interval", 0, fmt.Sprintf("publish one event every interval (≤ %v) instead of back to back", load.MaxInterval))
 	fs.BoolVar(&cfg.Idle, "idle", false, "publish nothing: report the server's RSS per connection after -settle")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "idle mode: how long the streams stay open before sampling memory")
 	fs.DurationVar(&cfg.Drain, "drain", 30*time.Second, "how long to wait after the last publish for every delivery")

@@ -22,6 +22,7 @@ const (
 	MaxTimeout    = 30 * time.Minute
 	MaxSettle     = 5 * time.Minute
 	MaxDialers    = 1000
+	MaxInterval   = 10 * time.Second
 )
 
 // Config describes one run.
@@ -38,6 +39,10 @@ type Config struct {
 	// payload object (about 30 bytes) sends the bare object. ≤ MaxSize.
 	// Defaults to 64.
 	Size int
+	// Interval paces the measured events: one publish every Interval
+	// (a light, steady load) instead of back to back. 0..MaxInterval, and
+	// Events × Interval within the timeout. Defaults to 0.
+	Interval time.Duration
 	// Idle opens the streams, publishes nothing and reports the server's
 	// memory per connection after Settle.
 	Idle bool
@@ -105,6 +110,10 @@ func (c *Config) validate() (string, error) {
 		return bad("timeout must be ≤ %v, got %v", MaxTimeout, c.Timeout)
 	case c.Settle < 0 || c.Settle > MaxSettle:
 		return bad("settle must be ≤ %v, got %v", MaxSettle, c.Settle)
+	case c.Interval < 0 || c.Interval > MaxInterval:
+		return bad("interval must be 0..%v, got %v", MaxInterval, c.Interval)
+	case time.Duration(c.Events)*c.Interval > c.Timeout:
+		return bad("events × interval must be ≤ the timeout, got %v", time.Duration(c.Events)*c.Interval)
 	case c.Drain < 0 || c.Drain > c.Timeout:
 		return bad("drain must be ≤ the timeout, got %v", c.Drain)
 	case c.Dialers < 1 || c.Dialers > MaxDialers:

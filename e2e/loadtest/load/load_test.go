@@ -120,6 +120,10 @@ func TestConfig_validate(t *testing.T) {
 		{"too many deliveries", func(c *Config) { c.Conns, c.Events = 50000, 1000 }, "conns × events"},
 		{"size", func(c *Config) { c.Size = MaxSize + 1 }, "size"},
 		{"timeout", func(c *Config) { c.Timeout = time.Hour }, "timeout"},
+		{"paced", func(c *Config) { c.Interval = 20 * time.Millisecond }, ""},
+		{"negative interval", func(c *Config) { c.Interval = -time.Millisecond }, "interval"},
+		{"interval too long", func(c *Config) { c.Interval = MaxInterval + 1 }, "interval"},
+		{"paced past the timeout", func(c *Config) { c.Interval, c.Timeout = time.Second, 5 * time.Second }, "events × interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

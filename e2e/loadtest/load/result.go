@@ -17,6 +17,8 @@ type Result struct {
 	Conns  int    `json:"conns"`
 	Events int    `json:"events"`
 	Size   int    `json:"size"` // data bytes of a measured event, as sent
+	// IntervalMs is the pace of the measured publishes; 0 = back to back.
+	IntervalMs float64 `json:"interval_ms,omitempty"`
 
 	ConnectSeconds float64 `json:"connect_s"` // first dial → every response answered
 	WarmupEvents   int     `json:"warmup_events"`
@@ -81,6 +83,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("connect", "%.3f s (%.0f streams/s)", r.ConnectSeconds, float64(r.Conns)/max(r.ConnectSeconds, 1e-9))
 	if r.Mode == "broadcast" {
 		row("events", "%d × %d bytes (+%d warm-up)", r.Events, r.Size, r.WarmupEvents)
+		if r.IntervalMs > 0 {
+			row("interval", "one publish every %g ms", r.IntervalMs)
+		}
 		row("publish", "%.3f s", r.PublishSeconds)
 		row("deliveries", "%d of %d in %.3f s", r.Delivered, r.Expected, r.DeliverSeconds)
 		row("deliveries/s", "%.0f", r.DeliveriesPerSec)

@@ -37,7 +37,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 
-	res := &Result{Label: cfg.Label, Mode: "broadcast", Conns: cfg.Conns, Events: cfg.Events}
+	res := &Result{Label: cfg.Label, Mode: "broadcast", Conns: cfg.Conns, Events: cfg.Events,
+		IntervalMs: float64(cfg.Interval) / float64(time.Millisecond)}
 	if cfg.Idle {
 		res.Mode = "idle"
 	}
@@ -149,7 +150,12 @@ func (res *Result) broadcast(ctx context.Context, cfg Config, addr string, rs *r
 	res.Size = len(encodePayload(kindSeq, int64(cfg.Events-1), rs.now(), cfg.Size))
 	pubStart := rs.now()
 	var pubErr error
+	pace := newPacer(cfg.Interval)
+	defer pace.stop()
 	for i := range cfg.Events {
+		if pubErr = pace.wait(ctx, i); pubErr != nil {
+			break
+		}
 		if pubErr = pub.post(ctx, encodePayload(kindSeq, int64(i), rs.now(), cfg.Size)); pubErr != nil {
 			pubErr = fmt.Errorf("publish event %d: %w", i, pubErr)
 			break
@@ -391,4 +397,45 @@ func raiseFileLimit(need int) error {
 		return fmt.Errorf("ssekit/load: raise the open-file limit to %d: %w", need, err)
 	}
 	return nil
+}
+
+// pacer spaces the measured publishes Interval apart, on a schedule from
+// the first one (a slow publish does not shift the later ones).
+type pacer struct {
+	every time.Duration
+	start time.Time
+	t     *time.Timer
+}
+
+func newPacer(every time.Duration) *pacer {
+	p := &pacer{every: every, start: time.Now()}
+	if every > 0 {
+		p.t = time.NewTimer(time.Hour)
+		p.t.Stop()
+	}
+	return p
+}
+
+// wait returns when publish i is due.
+func (p *pacer) wait(ctx context.Context, i int) error {
+	if p.t == nil {
+		return nil
+	}
+	d := time.Until(p.start.Add(time.Duration(i) * p.every))
+	if d <= 0 {
+		return nil
+	}
+	p.t.Reset(d)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.t.C:
+		return nil
+	}
+}
+
+func (p *pacer) stop() {
+	if p.t != nil {
+		p.t.Stop()
+	}
 }
