@@ -19,7 +19,7 @@ type conn struct {
 
 	queue frameQueue    // frames, shared with other conns: never modified
 	quit  chan struct{} // closed when the hub ends the stream
-	pos   position      // where it stands in history; guarded by the hub's mu
+	pos   position      // where it stands in history; guarded by its shard's mu
 
 	endOnce sync.Once
 	final   []byte // written before closing; set before quit is closed

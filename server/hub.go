@@ -27,12 +27,14 @@ type Hub struct {
 	pingFrame []byte
 	openapi   []byte
 
-	mu       sync.Mutex
-	all      map[*conn]struct{} // streams that receive published events
-	side     map[*conn]struct{} // demo streams (words, stats): counted and drained, never published to
-	clients  map[string]map[*conn]struct{}
-	topics   map[string]map[*conn]struct{}
-	draining bool
+	// The streams that receive published events, in shards by client id,
+	// so connecting locks one shard and a broadcast one shard at a time.
+	shards   [numShards]shard
+	total    atomic.Int64 // streams admitted, demo streams included (for -max-conns)
+	draining atomic.Bool
+
+	mu   sync.Mutex         // guards side and outs
+	side map[*conn]struct{} // demo streams (words, stats): counted and drained, never published to
 
 	broker    Broker
 	health    healthChecker // nil: the broker is always available
@@ -65,10 +67,7 @@ func New(opts ...Option) (*Hub, error) {
 		idem:      newIdempotency(10000, 10*time.Minute),
 		sec:       newSecurity(cfg.sec),
 		pingFrame: append(wire.AppendComment(nil, "ping"), '\n'), // its own block: dispatches nothing
-		all:       make(map[*conn]struct{}),
 		side:      make(map[*conn]struct{}),
-		clients:   make(map[string]map[*conn]struct{}),
-		topics:    make(map[string]map[*conn]struct{}),
 		outs:      make(map[*rawOut]struct{}),
 		done:      make(chan struct{}),
 	}
@@ -98,12 +97,15 @@ func (h *Hub) heartbeat() {
 		case <-h.ctx.Done():
 			return
 		case <-t.C:
-			h.mu.Lock()
-			for c := range h.all {
-				// A full queue is left alone here: the next event drops it.
-				c.offer(h.pingFrame)
+			for i := range h.shards {
+				s := &h.shards[i]
+				s.mu.Lock()
+				for c := range s.all {
+					// A full queue is left alone here: the next event drops it.
+					c.offer(h.pingFrame)
+				}
+				s.mu.Unlock()
 			}
-			h.mu.Unlock()
 		}
 	}
 }
@@ -128,19 +130,16 @@ func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, e
 			return nil, "", err
 		}
 	}
-	h.mu.Lock()
-	if err := h.admit(c.clientID); err != nil {
-		h.mu.Unlock()
+	s := h.shardOf(c.clientID)
+	s.mu.Lock()
+	if err := h.admit(s, c.clientID); err != nil {
+		s.mu.Unlock()
 		return nil, "", err
 	}
-	h.all[c] = struct{}{}
-	h.streams.Add(1) // under h.mu, so it happens before Drain's Wait
-	addTo(h.clients, c.clientID, c)
-	for _, t := range c.topics {
-		addTo(h.topics, t, c)
-	}
+	s.add(c)
+	h.streams.Add(1) // under the shard's lock, so it happens before Drain's Wait
 	c.pos.replaying = cursor != ""
-	h.mu.Unlock()
+	s.mu.Unlock()
 
 	fail := func(err error) ([][]byte, string, error) {
 		h.unregister(c)
@@ -151,10 +150,10 @@ func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, e
 		if err := h.hold.Hold(h.ctx, c.clientID, c.topics); err != nil {
 			return fail(err)
 		}
-		h.mu.Lock()
-		_, still := h.all[c]
+		s.mu.Lock()
+		_, still := s.all[c]
 		c.pos.held = still // else it was dropped meanwhile: unregister did not release it
-		h.mu.Unlock()
+		s.mu.Unlock()
 		if !still {
 			h.hold.Release(c.clientID, c.topics)
 		}
@@ -166,8 +165,8 @@ func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, e
 	if err != nil {
 		return fail(err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	c.pos.epoch, c.pos.seq = rp.Epoch, rp.Seq
 	for i := range rp.Entries {
 		if e := &rp.Entries[i]; c.wants(e.to) && c.pos.fresh(e) {
@@ -183,17 +182,30 @@ func (h *Hub) register(c *conn, cursor string) (replay [][]byte, reset string, e
 	return replay, rp.Reset, nil
 }
 
-// admit checks the limits for one more stream of clientID ("" for a demo
-// stream, which has no per-client limit). h.mu is held.
-func (h *Hub) admit(clientID string) error {
+// admit checks the limits for one more stream of clientID in s (nil and
+// "" for a demo stream, which has no per-client limit) and takes its place
+// in -max-conns. s.mu is held.
+func (h *Hub) admit(s *shard, clientID string) error {
+	if err := h.wouldAdmit(s, clientID); err != nil {
+		return err
+	}
+	if h.total.Add(1) > int64(h.cfg.maxConns) {
+		h.total.Add(-1)
+		return ErrServerFull
+	}
+	return nil
+}
+
+// wouldAdmit is admit without taking the place. s.mu is held.
+func (h *Hub) wouldAdmit(s *shard, clientID string) error {
 	switch {
 	case h.closed.Load():
 		return ErrClosed
-	case h.draining:
+	case h.draining.Load():
 		return ErrDraining
-	case len(h.all)+len(h.side) >= h.cfg.maxConns:
+	case h.total.Load() >= int64(h.cfg.maxConns):
 		return ErrServerFull
-	case clientID != "" && len(h.clients[clientID]) >= h.cfg.maxConnsPerID:
+	case s != nil && len(s.clients[clientID]) >= h.cfg.maxConnsPerID:
 		return ErrTooManyForClient
 	}
 	return nil
@@ -202,9 +214,10 @@ func (h *Hub) admit(clientID string) error {
 // check answers whether a stream for clientID would be admitted now, for
 // HEAD requests.
 func (h *Hub) check(clientID string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.admit(clientID)
+	s := h.shardOf(clientID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return h.wouldAdmit(s, clientID)
 }
 
 // openSide admits a demo stream: it counts towards -max-conns and is asked
@@ -212,7 +225,7 @@ func (h *Hub) check(clientID string) error {
 func (h *Hub) openSide(remote string) (*conn, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := h.admit(""); err != nil {
+	if err := h.admit(nil, ""); err != nil {
 		return nil, err
 	}
 	c := newConn("", nil, 1, remote, time.Now())
@@ -223,46 +236,31 @@ func (h *Hub) openSide(remote string) (*conn, error) {
 
 func (h *Hub) closeSide(c *conn) {
 	h.mu.Lock()
-	delete(h.side, c)
+	if _, ok := h.side[c]; ok {
+		delete(h.side, c)
+		h.total.Add(-1)
+	}
 	h.mu.Unlock()
 	h.streams.Done()
 }
 
 func (h *Hub) unregister(c *conn) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.unregisterLocked(c)
+	s := h.shardOf(c.clientID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h.unregisterLocked(s, c)
 }
 
-func (h *Hub) unregisterLocked(c *conn) {
-	if _, ok := h.all[c]; !ok {
+// unregisterLocked removes c from s, its shard, if it is there. s.mu is
+// held.
+func (h *Hub) unregisterLocked(s *shard, c *conn) {
+	if !s.remove(c) {
 		return
 	}
-	delete(h.all, c)
-	removeFrom(h.clients, c.clientID, c)
-	for _, t := range c.topics {
-		removeFrom(h.topics, t, c)
-	}
+	h.total.Add(-1)
 	if c.pos.held {
 		c.pos.held = false
 		h.hold.Release(c.clientID, c.topics)
-	}
-}
-
-func addTo(m map[string]map[*conn]struct{}, key string, c *conn) {
-	set := m[key]
-	if set == nil {
-		set = make(map[*conn]struct{})
-		m[key] = set
-	}
-	set[c] = struct{}{}
-}
-
-func removeFrom(m map[string]map[*conn]struct{}, key string, c *conn) {
-	set := m[key]
-	delete(set, c)
-	if len(set) == 0 {
-		delete(m, key)
 	}
 }
 
@@ -276,10 +274,7 @@ type Published struct {
 // broker, which assigns the id (unless ev has one), keeps it in history and
 // fans it out; nothing is delivered or kept when it fails.
 func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
-	h.mu.Lock()
-	err := h.acceptsPublish()
-	h.mu.Unlock()
-	if err != nil {
+	if err := h.acceptsPublish(); err != nil {
 		return Published{}, err
 	}
 	if !wire.ValidField(ev.ID) {
@@ -305,45 +300,17 @@ func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
 // (register merges it by seq); a stream whose queue is full is dropped,
 // never waited for.
 func (h *Hub) deliver(e Entry) int {
-	h.mu.Lock()
-	var slow []*conn
 	delivered := 0
-	offer := func(c *conn) {
-		switch {
-		case c.pos.replaying:
-			if len(c.pos.pending) >= c.queue.max {
-				slow = append(slow, c)
-				return
-			}
-			c.pos.pending = append(c.pos.pending, e)
-			delivered++
-		case !c.pos.fresh(&e):
-			// Already written from history, or seen before an outage.
-		case c.offer(e.Frame):
-			delivered++
-		default:
-			slow = append(slow, c)
+	var slow []*conn
+	if e.to.kind == toClient {
+		delivered, slow = h.shardOf(e.to.name).deliver(h, &e, slow)
+	} else {
+		for i := range h.shards {
+			var n int
+			n, slow = h.shards[i].deliver(h, &e, slow)
+			delivered += n
 		}
 	}
-	switch e.to.kind {
-	case toAll:
-		for c := range h.all {
-			offer(c)
-		}
-	case toClient:
-		for c := range h.clients[e.to.name] {
-			offer(c)
-		}
-	case toTopic:
-		for c := range h.topics[e.to.name] {
-			offer(c)
-		}
-	}
-	for _, c := range slow {
-		h.unregisterLocked(c)
-	}
-	h.mu.Unlock()
-
 	for _, c := range slow {
 		h.met.slowDrops.Inc()
 		h.log.LogAttrs(h.ctx, slog.LevelWarn, "slow client dropped",
@@ -354,12 +321,12 @@ func (h *Hub) deliver(e Entry) int {
 	return delivered
 }
 
-// acceptsPublish says why a publish is refused now, if it is. h.mu is held.
+// acceptsPublish says why a publish is refused now, if it is.
 func (h *Hub) acceptsPublish() error {
 	switch {
 	case h.closed.Load():
 		return ErrClosed
-	case h.draining:
+	case h.draining.Load():
 		return ErrDraining
 	}
 	return nil
@@ -398,13 +365,14 @@ func (h *Hub) publishChecked(to target, ev wire.Event) (Published, error) {
 // Disconnect ends every stream of clientID with an end event and reports
 // how many there were.
 func (h *Hub) Disconnect(clientID string) int {
-	h.mu.Lock()
+	s := h.shardOf(clientID)
+	s.mu.Lock()
 	var victims []*conn
-	for c := range h.clients[clientID] {
+	for c := range s.clients[clientID] {
 		victims = append(victims, c)
-		h.unregisterLocked(c)
+		h.unregisterLocked(s, c)
 	}
-	h.mu.Unlock()
+	s.mu.Unlock()
 	frame := controlFrame("end", map[string]string{"reason": "disconnected"})
 	for _, c := range victims {
 		c.end("disconnected", frame)
@@ -422,16 +390,17 @@ type ClientInfo struct {
 
 // Clients lists the open streams, sorted by client id then age.
 func (h *Hub) Clients() []ClientInfo {
-	h.mu.Lock()
-	out := make([]ClientInfo, 0, len(h.all))
-	for c := range h.all {
+	var out []ClientInfo
+	h.eachConn(func(c *conn) {
 		topics := c.topics
 		if topics == nil {
 			topics = []string{}
 		}
 		out = append(out, ClientInfo{ClientID: c.clientID, Topics: topics, Since: c.since, QueueDepth: c.queue.len()})
+	})
+	if out == nil {
+		out = []ClientInfo{}
 	}
-	h.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ClientID != out[j].ClientID {
 			return out[i].ClientID < out[j].ClientID
@@ -443,22 +412,28 @@ func (h *Hub) Clients() []ClientInfo {
 
 // Conns reports the number of open streams, demo streams included.
 func (h *Hub) Conns() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.all) + len(h.side)
+	return int(h.total.Load())
 }
 
 // Drain stops admitting streams and publishes, asks every open stream to
 // come back elsewhere (a reconnect event with a short retry), and waits for
 // the streams to end or ctx to expire. Call it before http.Server.Shutdown.
 func (h *Hub) Drain(ctx context.Context) error {
-	h.mu.Lock()
-	h.draining = true
-	victims := make([]*conn, 0, len(h.all)+len(h.side))
-	for c := range h.all {
-		victims = append(victims, c)
-		h.unregisterLocked(c)
+	// Every admission checks draining under its shard's lock (demo
+	// streams: under h.mu), after this store: each stream is either seen
+	// below or refused.
+	h.draining.Store(true)
+	var victims []*conn
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.Lock()
+		for c := range s.all {
+			victims = append(victims, c)
+			h.unregisterLocked(s, c)
+		}
+		s.mu.Unlock()
 	}
+	h.mu.Lock()
 	for c := range h.side {
 		victims = append(victims, c)
 	}
@@ -507,10 +482,7 @@ func (h *Hub) Close() error {
 // Ready reports whether the hub accepts new streams and publishes: not
 // while draining, nor while its broker is unavailable.
 func (h *Hub) Ready() error {
-	h.mu.Lock()
-	err := h.acceptsPublish()
-	h.mu.Unlock()
-	if err != nil {
+	if err := h.acceptsPublish(); err != nil {
 		return err
 	}
 	return h.BrokerHealth()

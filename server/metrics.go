@@ -83,11 +83,7 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func (h *Hub) queueDepth() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	n := 0
-	for c := range h.all {
-		n += c.queue.len()
-	}
+	h.eachConn(func(c *conn) { n += c.queue.len() })
 	return n
 }

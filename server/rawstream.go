@@ -271,11 +271,10 @@ type flusher struct {
 	dirty []*rawOut
 	wake  chan struct{}
 
-	writes prometheus.Counter // one per write call
+	writes prometheus.Counter // one per write call, counted before it
 
 	// used by run's goroutine only
 	iov   []iovec
-	calls int // write calls of the current round
 	n     int
 	errno syscall.Errno
 	write func(fd uintptr) bool // writev of iov, bound once
@@ -352,8 +351,6 @@ func (f *flusher) run(done <-chan struct{}, delay, every time.Duration) {
 			list[i] = nil
 		}
 		took = time.Since(began)
-		f.writes.Add(float64(f.calls))
-		f.calls = 0
 	}
 }
 
@@ -414,7 +411,7 @@ func (f *flusher) tryWrite(o *rawOut, frames [][]byte) (rest [][]byte, err error
 		}
 		wrote := 0
 		if want > 0 {
-			f.calls++
+			f.writes.Inc()
 			if err := o.fd.Write(f.write); err != nil {
 				return nil, err
 			}
