@@ -99,7 +99,7 @@ e2e: wasm
 ## Takes several minutes; not part of `make test`.
 BENCH_RUNS  ?= 5
 BENCH_MICRO ?= $(or $(TMPDIR),/tmp)/ssekit-bench-micro.txt
-BENCH_GO    := $(GO) test -run='^$$' -bench=. -benchmem -count=6 ./sdk/wire/ ./e2e/
+BENCH_GO    := $(GO) test -run='^$$' -bench=. -benchmem -count=6 ./sdk/wire/ ./server/ ./e2e/
 bench: deps
 	@echo "$(BENCH_GO) > $(BENCH_MICRO)"
 	@$(BENCH_GO) > $(BENCH_MICRO) || { cat $(BENCH_MICRO); exit 1; }
