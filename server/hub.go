@@ -302,15 +302,23 @@ func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
 func (h *Hub) deliver(e Entry) int {
 	delivered := 0
 	var slow []*conn
+	sp := armedPool.Get().(*[]*rawOut)
+	armed := (*sp)[:0]
 	if e.to.kind == toClient {
-		delivered, slow = h.shardOf(e.to.name).deliver(h, &e, slow)
+		delivered, slow, armed = h.shardOf(e.to.name).deliver(h, &e, slow, armed)
 	} else {
 		for i := range h.shards {
 			var n int
-			n, slow = h.shards[i].deliver(h, &e, slow)
+			n, slow, armed = h.shards[i].deliver(h, &e, slow, armed)
 			delivered += n
 		}
 	}
+	for _, f := range h.flushers {
+		f.markAll(armed)
+	}
+	clear(armed)
+	*sp = armed
+	armedPool.Put(sp)
 	for _, c := range slow {
 		h.met.slowDrops.Inc()
 		h.log.LogAttrs(h.ctx, slog.LevelWarn, "slow client dropped",
@@ -320,6 +328,9 @@ func (h *Hub) deliver(e Entry) int {
 	h.met.delivered.Add(float64(delivered))
 	return delivered
 }
+
+// armedPool holds deliver's lists of streams to hand to the flushers.
+var armedPool = sync.Pool{New: func() any { return new([]*rawOut) }}
 
 // acceptsPublish says why a publish is refused now, if it is.
 func (h *Hub) acceptsPublish() error {

@@ -322,6 +322,25 @@ func (f *flusher) mark(o *rawOut) {
 // frame after a quiet spell goes out at once; frames that follow close
 // behind pile up and share the next round's one write per stream, so the
 // busier the hub, the fewer write calls per event.
+// markAll hands the streams of outs that are f's to f, with one wake.
+func (f *flusher) markAll(outs []*rawOut) {
+	f.mu.Lock()
+	was := len(f.dirty)
+	for _, o := range outs {
+		if o.fl == f {
+			f.dirty = append(f.dirty, o)
+		}
+	}
+	wake := was == 0 && len(f.dirty) > 0
+	f.mu.Unlock()
+	if wake {
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
 func (f *flusher) run(done <-chan struct{}, delay, every time.Duration) {
 	var list []*rawOut
 	wait := time.NewTimer(time.Hour)

@@ -59,7 +59,12 @@ func (s *shard) remove(c *conn) bool {
 // with slow extended by those whose queue was full, which it unregisters.
 // A stream still reading history keeps e for later (register merges it by
 // seq).
-func (s *shard) deliver(h *Hub, e *Entry, slow []*conn) (int, []*conn) {
+//
+// Taken-over streams whose queue it armed are appended to armed rather than
+// handed to their flusher one by one: the caller hands them over together
+// once the event is queued everywhere, so a flusher woken by the event
+// finds every stream of it in one round.
+func (s *shard) deliver(h *Hub, e *Entry, slow []*conn, armed []*rawOut) (int, []*conn, []*rawOut) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := len(slow)
@@ -75,10 +80,18 @@ func (s *shard) deliver(h *Hub, e *Entry, slow []*conn) (int, []*conn) {
 			delivered++
 		case !c.pos.fresh(e):
 			// Already written from history, or seen before an outage.
-		case c.offer(e.Frame):
-			delivered++
 		default:
-			slow = append(slow, c)
+			ok, arm := c.queue.push(e.Frame)
+			if !ok {
+				slow = append(slow, c)
+				return
+			}
+			delivered++
+			if arm {
+				if o := c.out.Load(); o != nil {
+					armed = append(armed, o)
+				}
+			}
 		}
 	}
 	switch e.to.kind {
@@ -98,7 +111,7 @@ func (s *shard) deliver(h *Hub, e *Entry, slow []*conn) (int, []*conn) {
 	for _, c := range slow[first:] {
 		h.unregisterLocked(s, c)
 	}
-	return delivered, slow
+	return delivered, slow, armed
 }
 
 // eachConn calls fn for every registered stream, one shard locked at a
