@@ -56,3 +56,30 @@ const (
 	EventMessage   = "message"
 	EventAny       = "*"
 )
+
+// findError is errors.As for the SDK's own error types, which have no As
+// method: the first error in err's tree (Unwrap() error and Unwrap()
+// []error, depth first) that is a T. errors.As needs reflection
+// (internal/reflectlite, about 30 KB of wasm code) to do the same.
+func findError[T error](err error) (T, bool) {
+	for err != nil {
+		if t, ok := err.(T); ok {
+			return t, true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if t, ok := findError[T](e); ok {
+					return t, true
+				}
+			}
+			err = nil
+		default:
+			err = nil
+		}
+	}
+	var zero T
+	return zero, false
+}

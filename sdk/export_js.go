@@ -406,14 +406,12 @@ func errorObject(e error) any {
 	if !ok {
 		return obj
 	}
-	var he *HandlerError
-	if errors.As(e, &he) {
+	if he, ok := findError[*HandlerError](e); ok {
 		if ev, err := eventObject(he.Event, he.Event.Data); err == nil {
 			_ = v.Set("event", ev)
 		}
 	}
-	var se *SchemaError
-	if errors.As(e, &se) {
+	if se, ok := findError[*SchemaError](e); ok {
 		_ = v.Set("field", se.Field)
 	}
 	return v
