@@ -68,7 +68,7 @@ func Classify(f Failure, now time.Time) (v Verdict, retryAfter time.Duration, re
 
 func isEventStream(contentType string) bool {
 	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
+	return equalFoldASCII(strings.TrimSpace(mt), "text/event-stream")
 }
 
 // ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date

@@ -272,7 +272,7 @@ func walkDOM(n safejs.Value, b *treeBuilder, depth int) error {
 			if err := walkDOM(k, b, depth+1); err != nil {
 				return err
 			}
-			if !voidElements[name] {
+			if !isVoidElement(name) {
 				b.add(token{kind: tokEnd, name: name})
 			}
 		case 3: // text

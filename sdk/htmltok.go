@@ -29,10 +29,7 @@ type token struct {
 
 // rawTextElements have content the tokenizer skips up to their end tag
 // (plaintext: to the end of input). All of them are dropped with content.
-var rawTextElements = map[string]bool{
-	"script": true, "style": true, "xmp": true, "iframe": true, "noembed": true,
-	"noframes": true, "noscript": true, "textarea": true, "title": true, "plaintext": true,
-}
+const rawTextElements = "script style xmp iframe noembed noframes noscript textarea title plaintext"
 
 type tokenizer struct {
 	s   string
@@ -188,7 +185,7 @@ func (z *tokenizer) tag(kind tokenKind) (token, markupKind) {
 		switch z.s[z.pos] {
 		case '>':
 			z.pos++
-			if kind == tokStart && rawTextElements[tok.name] {
+			if kind == tokStart && inWords(rawTextElements, tok.name) {
 				z.raw = tok.name
 			}
 			if kind == tokEnd {
@@ -280,7 +277,7 @@ func (z *tokenizer) skipRawText() {
 		}
 		z.pos += i
 		end := z.pos + 2 + len(name)
-		if end <= len(z.s) && strings.EqualFold(z.s[z.pos+2:end], name) &&
+		if end <= len(z.s) && equalFoldASCII(z.s[z.pos+2:end], name) &&
 			(end == len(z.s) || isTagSpace(z.s[end]) || z.s[end] == '/' || z.s[end] == '>') {
 			return
 		}
@@ -315,4 +312,25 @@ func lowerName(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// equalFoldASCII reports whether s and t are equal under ASCII case
+// folding, as HTML compares tag names and MIME types compare types.
+func equalFoldASCII(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
