@@ -61,7 +61,7 @@ func Classify(f Failure, now time.Time) (v Verdict, retryAfter time.Duration, re
 		if !ok {
 			return VerdictBackoff, 0, "HTTP " + strconv.Itoa(f.Status)
 		}
-		return VerdictRetryAfter, d, "HTTP " + strconv.Itoa(f.Status) + ": retry after " + d.String()
+		return VerdictRetryAfter, d, "HTTP " + strconv.Itoa(f.Status) + ": retry after " + secondsText(d)
 	}
 	return VerdictBackoff, 0, "HTTP " + strconv.Itoa(f.Status)
 }
@@ -105,12 +105,13 @@ var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
 // "Sun Nov  6 08:49:37 1994". By hand: time.Parse would add its whole
 // layout engine to the wasm. The weekday is not checked.
 func parseHTTPDate(v string) (time.Time, bool) {
-	f := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '-' || r == ':' })
+	var f [8]string
+	n := splitOn(f[:], v, " ,-:")
 	var day, mon, year, clock string
 	switch {
-	case len(f) == 8 && f[7] == "GMT": // IMF-fixdate, RFC 850
+	case n == 8 && f[7] == "GMT": // IMF-fixdate, RFC 850
 		day, mon, year, clock = f[1], f[2], f[3], f[4]+f[5]+f[6]
-	case len(f) == 7: // asctime
+	case n == 7: // asctime
 		day, mon, year, clock = f[2], f[1], f[6], f[3]+f[4]+f[5]
 	default:
 		return time.Time{}, false

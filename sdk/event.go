@@ -1,7 +1,5 @@
 package sdk
 
-import "strings"
-
 // Event is one event as dispatched to handlers.
 type Event struct {
 	Type string // event type; "message" when the server sent none
@@ -42,7 +40,7 @@ func (d Decode) WantsJSON(data string) bool {
 	case DecodeText:
 		return false
 	}
-	s := strings.TrimLeft(data, " \t\r\n")
+	s := trimLeftBytes(data, " \t\r\n")
 	return s != "" && (s[0] == '{' || s[0] == '[')
 }
 

@@ -95,7 +95,7 @@ func integral(raw string) (int64, bool) {
 		raw = raw[1:]
 	}
 	whole, frac, _ := strings.Cut(raw, ".")
-	if len(whole) > 18 || strings.ContainsAny(raw, "eE") || strings.Trim(frac, "0") != "" {
+	if len(whole) > 18 || indexByte(raw, 'e') >= 0 || indexByte(raw, 'E') >= 0 || trimBytes(frac, "0") != "" {
 		return 0, false
 	}
 	var n int64

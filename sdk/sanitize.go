@@ -105,7 +105,7 @@ func (b *treeBuilder) skipping(tok token) {
 }
 
 func (b *treeBuilder) text(s string) {
-	s = strings.ReplaceAll(s, "\x00", "")
+	s = removeNUL(s)
 	if s == "" {
 		return
 	}
@@ -219,7 +219,7 @@ func CleanAttr(name, value string) (string, bool) {
 		v := cleanClass(value)
 		return v, v != ""
 	case "title":
-		return strings.ReplaceAll(value, "\x00", ""), true
+		return removeNUL(value), true
 	}
 	return "", false
 }
@@ -229,7 +229,7 @@ func CleanAttr(name, value string) (string, bool) {
 // URL parser would silently drop tabs and newlines: "jav\tascript:") and
 // scheme-less (relative) references are refused.
 func SafeURL(raw string) (string, bool) {
-	u := strings.Trim(raw, " ")
+	u := trimBytes(raw, " ")
 	for i := 0; i < len(u); i++ {
 		if u[i] < 0x20 || u[i] == 0x7f {
 			return "", false
@@ -245,7 +245,7 @@ func SafeURL(raw string) (string, bool) {
 			return "", false
 		}
 	}
-	switch strings.ToLower(u[:colon]) {
+	switch lowerASCII(u[:colon]) {
 	case "http", "https", "mailto":
 		return u, true
 	}
@@ -255,13 +255,16 @@ func SafeURL(raw string) (string, bool) {
 // cleanClass keeps the class names made of ASCII letters, digits, '-' and
 // '_' (not starting with a digit), space-separated.
 func cleanClass(v string) string {
-	var keep []string
-	for _, c := range strings.Fields(v) {
+	out := ""
+	for c, rest := nextField(v); c != ""; c, rest = nextField(rest) {
 		if validClassName(c) {
-			keep = append(keep, c)
+			if out != "" {
+				out += " "
+			}
+			out += c
 		}
 	}
-	return strings.Join(keep, " ")
+	return out
 }
 
 func validClassName(c string) bool {

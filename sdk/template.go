@@ -56,7 +56,7 @@ func (t *Template) Render(lookup Lookup) []*Node {
 
 func renderNode(n *Node, lookup Lookup) *Node {
 	if n.Tag == "" {
-		return &Node{Text: strings.ReplaceAll(fill(n.Text, lookup, nil), "\x00", "")}
+		return &Node{Text: removeNUL(fill(n.Text, lookup, nil))}
 	}
 	el := &Node{Tag: n.Tag}
 	for _, a := range n.Attrs {

@@ -1,0 +1,141 @@
+package sdk
+
+import (
+	"strconv"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Small string helpers for what the SDK needs of package strings. Each
+// replaces a general function (strings.Fields, ReplaceAll, TrimLeft,
+// ToLower, Split, Duration.String ...) that would bring its Unicode paths
+// and tables into the wasm for inputs that are ASCII by construction.
+
+// removeNUL returns s without its NUL bytes.
+func removeNUL(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s)-n)
+	for i := 0; i < len(s); i++ {
+		if s[i] != 0 {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}
+
+// trimLeftBytes returns s without the leading bytes that are in cutset
+// (ASCII).
+func trimLeftBytes(s, cutset string) string {
+	for s != "" && indexByte(cutset, s[0]) >= 0 {
+		s = s[1:]
+	}
+	return s
+}
+
+// trimBytes returns s without the leading and trailing bytes that are in
+// cutset (ASCII).
+func trimBytes(s, cutset string) string {
+	s = trimLeftBytes(s, cutset)
+	for s != "" && indexByte(cutset, s[len(s)-1]) >= 0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// lowerASCII lower-cases the ASCII letters of s.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// splitOn cuts s at every byte in seps (ASCII), dropping empty fields, into
+// at most len(dst) fields; n is the number of fields, -1 when there are
+// more than fit.
+func splitOn(dst []string, s, seps string) (n int) {
+	for s != "" {
+		i := 0
+		for i < len(s) && indexByte(seps, s[i]) < 0 {
+			i++
+		}
+		if i > 0 {
+			if n == len(dst) {
+				return -1
+			}
+			dst[n] = s[:i]
+			n++
+		}
+		if i < len(s) {
+			i++
+		}
+		s = s[i:]
+	}
+	return n
+}
+
+// nextField returns the first field of s separated by Unicode white space
+// (as strings.Fields splits) and the rest after it; field is "" when s has
+// none.
+func nextField(s string) (field, rest string) {
+	start := -1
+	for i := 0; i < len(s); {
+		r, w := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRuneInString(s[i:])
+		}
+		if unicode.IsSpace(r) {
+			if start >= 0 {
+				return s[start:i], s[i:]
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += w
+	}
+	if start < 0 {
+		return "", ""
+	}
+	return s[start:], ""
+}
+
+// secondsText writes a delay of whole seconds as time.Duration.String
+// does ("30s", "2m0s", "1h0m0s"); a fraction of a second counts as a
+// second more (the text says how long at least).
+func secondsText(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	out := ""
+	if s >= 3600 {
+		out = strconv.FormatInt(s/3600, 10) + "h"
+	}
+	if s >= 60 {
+		out += strconv.FormatInt(s/60%60, 10) + "m"
+	}
+	return out + strconv.FormatInt(s%60, 10) + "s"
+}
