@@ -46,7 +46,7 @@ func ParseSchema(spec map[string]string) (Schema, error) {
 		if t, ok := strings.CutSuffix(s, "?"); ok {
 			r.optional, s = true, t
 		}
-		for _, k := range strings.Split(s, "|") {
+		for _, k := range splitByte(s, '|') {
 			k = strings.TrimSpace(k)
 			if !slices.Contains(schemaTypes, k) {
 				return Schema{}, errors.Join(ErrBadSchema, errors.New("ssekit/sdk: field "+strconv.Quote(name)+": unknown type "+strconv.Quote(k)))

@@ -139,3 +139,23 @@ func secondsText(d time.Duration) string {
 	}
 	return out + strconv.FormatInt(s%60, 10) + "s"
 }
+
+// splitByte cuts s at every sep as strings.Split(s, string(sep)) does:
+// n+1 fields for n separators, empty ones kept.
+func splitByte(s string, sep byte) []string {
+	n := 1
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			n++
+		}
+	}
+	out := make([]string, 0, n)
+	for {
+		i := indexByte(s, sep)
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		s = s[i+1:]
+	}
+}
