@@ -67,7 +67,7 @@ func Classify(f Failure, now time.Time) (v Verdict, retryAfter time.Duration, re
 }
 
 func isEventStream(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
+	mt, _, _ := cutByte(contentType, ';')
 	return equalFoldASCII(strings.TrimSpace(mt), "text/event-stream")
 }
 

@@ -145,10 +145,10 @@ func (z *tokenizer) comment() {
 		return
 	}
 	end, n := len(rest), 0
-	if i := strings.Index(rest, "-->"); i >= 0 {
+	if i := indexStr(rest, "-->"); i >= 0 {
 		end, n = i, 3
 	}
-	if i := strings.Index(rest, "--!>"); i >= 0 && i < end {
+	if i := indexStr(rest, "--!>"); i >= 0 && i < end {
 		end, n = i, 4
 	}
 	z.pos += 4 + end + n
@@ -159,7 +159,7 @@ func (z *tokenizer) comment() {
 
 // skipPast moves pos after the next occurrence of s, or to the end.
 func (z *tokenizer) skipPast(s string) {
-	if i := strings.Index(z.s[z.pos:], s); i >= 0 {
+	if i := indexStr(z.s[z.pos:], s); i >= 0 {
 		z.pos += i + len(s)
 		return
 	}
@@ -270,7 +270,7 @@ func (z *tokenizer) skipRawText() {
 		return
 	}
 	for {
-		i := strings.Index(z.s[z.pos:], "</")
+		i := indexStr(z.s[z.pos:], "</")
 		if i < 0 {
 			z.pos = len(z.s)
 			return

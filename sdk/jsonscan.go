@@ -94,7 +94,7 @@ func integral(raw string) (int64, bool) {
 	if neg {
 		raw = raw[1:]
 	}
-	whole, frac, _ := strings.Cut(raw, ".")
+	whole, frac, _ := cutByte(raw, '.')
 	if len(whole) > 18 || indexByte(raw, 'e') >= 0 || indexByte(raw, 'E') >= 0 || trimBytes(frac, "0") != "" {
 		return 0, false
 	}
@@ -332,7 +332,7 @@ func hexVal(h string) rune {
 // surrogates and invalid UTF-8 bytes become U+FFFD, as in encoding/json.
 func unquote(raw string) string {
 	body := raw[1 : len(raw)-1]
-	if !strings.Contains(body, `\`) && utf8.ValidString(body) {
+	if indexByte(body, '\\') < 0 && utf8.ValidString(body) {
 		return body
 	}
 	var b strings.Builder

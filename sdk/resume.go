@@ -10,15 +10,15 @@ const cursorParam = "lastEventId"
 // withLastEventID returns url with its lastEventId query parameter set to
 // id, replacing any already there and keeping the fragment.
 func withLastEventID(url, id string) string {
-	base, frag, hasFrag := strings.Cut(url, "#")
-	path, query, _ := strings.Cut(base, "?")
+	base, frag, hasFrag := cutByte(url, '#')
+	path, query, _ := cutByte(base, '?')
 	var b strings.Builder
 	b.WriteString(path)
 	b.WriteByte('?')
 	for query != "" {
 		var part string
-		part, query, _ = strings.Cut(query, "&")
-		if name, _, _ := strings.Cut(part, "="); part != "" && name != cursorParam {
+		part, query, _ = cutByte(query, '&')
+		if name, _, _ := cutByte(part, '='); part != "" && name != cursorParam {
 			b.WriteString(part)
 			b.WriteByte('&')
 		}

@@ -82,12 +82,12 @@ func renderNode(n *Node, lookup Lookup) *Node {
 // and end of the whole placeholder and the field name.
 func placeholder(s string, from int) (start, end int, name string, ok bool) {
 	for {
-		i := strings.Index(s[from:], "{{")
+		i := indexStr(s[from:], "{{")
 		if i < 0 {
 			return 0, 0, "", false
 		}
 		start = from + i
-		j := strings.Index(s[start+2:], "}}")
+		j := indexStr(s[start+2:], "}}")
 		if j < 0 {
 			return 0, 0, "", false
 		}

@@ -159,3 +159,23 @@ func splitByte(s string, sep byte) []string {
 		s = s[i+1:]
 	}
 }
+
+// indexStr is strings.Index for the SDK's short ASCII needles ("</",
+// "{{", "-->"): a scan from each occurrence of the first byte, without the
+// general function's Rabin-Karp and SIMD paths.
+func indexStr(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i] == sub[0] && s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// cutByte is strings.Cut with a one-byte separator.
+func cutByte(s string, sep byte) (before, after string, found bool) {
+	if i := indexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
