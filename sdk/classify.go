@@ -80,13 +80,16 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if v[0] >= '0' && v[0] <= '9' {
+		var n int64
 		for i := 0; i < len(v); i++ {
 			if v[i] < '0' || v[i] > '9' {
 				return 0, false
 			}
+			if n <= int64(maxDelay/time.Second) { // past it, the value no longer matters
+				n = n*10 + int64(v[i]-'0')
+			}
 		}
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n > uint64(maxDelay/time.Second) {
+		if n > int64(maxDelay/time.Second) {
 			return maxDelay, true // too many digits is still "a long time"
 		}
 		return time.Duration(n) * time.Second, true
