@@ -499,7 +499,7 @@ func (b *bridge) clientID(args []safejs.Value) (any, error) {
 // close(handle) closes the client and forgets it and its registrations.
 func (b *bridge) close(args []safejs.Value) (any, error) {
 	c, err := b.client(args)
-	if errors.Is(err, ErrClosed) {
+	if err == ErrClosed { // b.client returns it as is
 		return nil, nil
 	}
 	if err != nil {

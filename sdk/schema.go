@@ -84,7 +84,7 @@ func (e *SchemaError) Error() string {
 // ErrJSONSyntax.
 func (s Schema) Check(data string) error {
 	fields, kind, err := objectFields(data)
-	if errors.Is(err, errNotObject) {
+	if err == errNotObject { // objectFields returns it as is
 		return &SchemaError{Want: "object", Got: string(kind)}
 	}
 	if err != nil {
