@@ -3,7 +3,6 @@ package sdk
 import (
 	"strconv"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -110,7 +109,7 @@ func nextField(s string) (field, rest string) {
 		if r >= utf8.RuneSelf {
 			r, w = utf8.DecodeRuneInString(s[i:])
 		}
-		if unicode.IsSpace(r) {
+		if isSpaceRune(r) {
 			if start >= 0 {
 				return s[start:i], s[i:]
 			}
@@ -178,4 +177,21 @@ func cutByte(s string, sep byte) (before, after string, found bool) {
 		return s[:i], s[i+1:], true
 	}
 	return s, "", false
+}
+
+// isSpaceRune is unicode.IsSpace, spelled out: the White_Space property is
+// these 25 code points (and stable), and the general function brings the
+// range-table search into the wasm.
+func isSpaceRune(r rune) bool {
+	switch {
+	case r <= 0xFF:
+		return r == ' ' || ('\t' <= r && r <= '\r') || r == 0x85 || r == 0xA0
+	case 0x2000 <= r && r <= 0x200A:
+		return true
+	}
+	switch r {
+	case 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+		return true
+	}
+	return false
 }
