@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The helpers of text.go stand in for standard functions; each must agree
@@ -80,5 +81,14 @@ func TestSecondsText(t *testing.T) {
 	}
 	if got := secondsText(1500 * time.Millisecond); got != "2s" {
 		t.Errorf("secondsText(1.5s) = %q, want 2s (rounded up)", got)
+	}
+}
+
+func TestValidUTF8(t *testing.T) {
+	t.Parallel()
+	for _, s := range append(textSamples, "\xff", "a\xc3", "\xed\xa0\x80", "\xef\xbf\xbd", "\xf4\x90\x80\x80", "日本語") {
+		if got, want := validUTF8(s), utf8.ValidString(s); got != want {
+			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
