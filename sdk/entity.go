@@ -65,23 +65,22 @@ func decodeEntities(s string, inAttr bool) string {
 	if i < 0 {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	for i >= 0 {
-		b.WriteString(s[:i])
+		b = append(b, s[:i]...)
 		s = s[i:]
 		out, n := decodeOne(s, inAttr)
 		if n == 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 			n = 1
 		} else {
-			b.WriteString(out)
+			b = append(b, out...)
 		}
 		s = s[n:]
 		i = strings.IndexByte(s, '&')
 	}
-	b.WriteString(s)
-	return b.String()
+	b = append(b, s...)
+	return string(b)
 }
 
 // decodeOne decodes the reference at the start of s ("&..."); n is how many

@@ -44,17 +44,17 @@ func (z *tokenizer) next() (token, bool) {
 	if z.raw != "" {
 		z.skipRawText()
 	}
-	var text strings.Builder
+	var text []byte
 	for z.pos < len(z.s) {
 		i := strings.IndexByte(z.s[z.pos:], '<')
 		if i < 0 {
-			text.WriteString(z.s[z.pos:])
+			text = append(text, z.s[z.pos:]...)
 			z.pos = len(z.s)
 			break
 		}
-		text.WriteString(z.s[z.pos : z.pos+i])
+		text = append(text, z.s[z.pos:z.pos+i]...)
 		z.pos += i
-		if text.Len() > 0 && z.startsMarkup() {
+		if len(text) > 0 && z.startsMarkup() {
 			break // flush the text first; the markup is the next token
 		}
 		tok, kind := z.markup()
@@ -62,13 +62,13 @@ func (z *tokenizer) next() (token, bool) {
 		case markupTag:
 			return tok, true
 		case markupLiteral:
-			text.WriteByte('<')
+			text = append(text, '<')
 			z.pos++
 		}
 		// markupSkipped: a comment or similar, keep scanning
 	}
-	if text.Len() > 0 {
-		return token{kind: tokText, text: decodeEntities(text.String(), false)}, true
+	if len(text) > 0 {
+		return token{kind: tokText, text: decodeEntities(string(text), false)}, true
 	}
 	return token{}, false
 }
@@ -298,20 +298,19 @@ func isASCIIAlnum(c byte) bool { return isASCIIAlpha(c) || isASCIIDigit(c) }
 // lowerName lower-cases ASCII letters and replaces NUL with U+FFFD, as the
 // tokenizer does for tag and attribute names.
 func lowerName(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 'A' && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
+			b = append(b, c+'a'-'A')
 		case c == 0:
-			b.WriteString("\uFFFD")
+			b = append(b, "\uFFFD"...)
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // equalFoldASCII reports whether s and t are equal under ASCII case

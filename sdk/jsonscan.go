@@ -352,44 +352,44 @@ func unquote(raw string) string {
 	if indexByte(body, '\\') < 0 && validUTF8(body) {
 		return body
 	}
-	var b strings.Builder
+	var b []byte
 	for i := 0; i < len(body); {
 		if body[i] != '\\' {
 			r, n := utf8.DecodeRuneInString(body[i:])
-			b.WriteRune(r) // RuneError for an invalid byte
+			b = utf8.AppendRune(b, r) // RuneError for an invalid byte
 			i += n
 			continue
 		}
 		switch e := body[i+1]; e {
 		case 'b':
-			b.WriteByte('\b')
+			b = append(b, '\b')
 		case 'f':
-			b.WriteByte('\f')
+			b = append(b, '\f')
 		case 'n':
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		case 'r':
-			b.WriteByte('\r')
+			b = append(b, '\r')
 		case 't':
-			b.WriteByte('\t')
+			b = append(b, '\t')
 		case 'u':
 			r := hexVal(body[i+2 : i+6])
 			i += 6
 			if utf16.IsSurrogate(r) {
 				if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
 					if pair := utf16.DecodeRune(r, hexVal(body[i+2:i+6])); pair != utf8.RuneError {
-						b.WriteRune(pair)
+						b = utf8.AppendRune(b, pair)
 						i += 6
 						continue
 					}
 				}
 				r = utf8.RuneError
 			}
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 			continue
 		default: // " \ /
-			b.WriteByte(e)
+			b = append(b, e)
 		}
 		i += 2
 	}
-	return b.String()
+	return string(b)
 }

@@ -127,39 +127,39 @@ func isSinglePlaceholder(s string) bool {
 // fill replaces every placeholder of s in one pass: a value that itself
 // looks like a placeholder is not expanded again.
 func fill(s string, lookup Lookup, esc func(string) string) string {
-	var b strings.Builder
+	var b []byte
 	from := 0
 	for {
 		start, end, name, ok := placeholder(s, from)
 		if !ok {
 			break
 		}
-		b.WriteString(s[from:start])
+		b = append(b, s[from:start]...)
 		if v, found := lookup(name); found {
 			if esc != nil {
 				v = esc(v)
 			}
-			b.WriteString(v)
+			b = append(b, v...)
 		}
 		from = end
 	}
-	b.WriteString(s[from:])
-	return b.String()
+	b = append(b, s[from:]...)
+	return string(b)
 }
 
 // escapeURLComponent percent-encodes like JavaScript's encodeURIComponent.
 func escapeURLComponent(s string) string {
 	const hex = "0123456789ABCDEF"
-	var b strings.Builder
+	var b []byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if isASCIIAlnum(c) || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b.WriteByte(c)
+			b = append(b, c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+		b = append(b, '%')
+		b = append(b, hex[c>>4])
+		b = append(b, hex[c&15])
 	}
-	return b.String()
+	return string(b)
 }
