@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -68,14 +67,14 @@ func Classify(f Failure, now time.Time) (v Verdict, retryAfter time.Duration, re
 
 func isEventStream(contentType string) bool {
 	mt, _, _ := cutByte(contentType, ';')
-	return equalFoldASCII(strings.TrimSpace(mt), "text/event-stream")
+	return equalFoldASCII(trimSpace(mt), "text/event-stream")
 }
 
 // ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
 // (a date in the past means now). The result is at most 24h; ok is false
 // when the value is absent or malformed.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
+	v = trimSpace(v)
 	if v == "" {
 		return 0, false
 	}

@@ -41,13 +41,13 @@ func ParseSchema(spec map[string]string) (Schema, error) {
 	sortStrings(names)
 	rules := make([]fieldRule, 0, len(names))
 	for _, name := range names {
-		s := strings.TrimSpace(spec[name])
+		s := trimSpace(spec[name])
 		r := fieldRule{name: name, spec: s}
 		if t, ok := strings.CutSuffix(s, "?"); ok {
 			r.optional, s = true, t
 		}
 		for _, k := range splitByte(s, '|') {
-			k = strings.TrimSpace(k)
+			k = trimSpace(k)
 			if !slices.Contains(schemaTypes, k) {
 				return Schema{}, errors.Join(ErrBadSchema, errors.New("ssekit/sdk: field "+strconv.Quote(name)+": unknown type "+strconv.Quote(k)))
 			}

@@ -32,7 +32,7 @@ func ParseTemplate(markup string) *Template {
 func templateOf(b *treeBuilder) *Template {
 	var nodes []*Node
 	for _, n := range b.root.Children {
-		if n.Tag == "" && strings.TrimSpace(n.Text) == "" {
+		if n.Tag == "" && trimSpace(n.Text) == "" {
 			continue
 		}
 		nodes = append(nodes, n)
@@ -92,7 +92,7 @@ func placeholder(s string, from int) (start, end int, name string, ok bool) {
 			return 0, 0, "", false
 		}
 		end = start + 2 + j + 2
-		name = strings.TrimSpace(s[start+2 : end-2])
+		name = trimSpace(s[start+2 : end-2])
 		if validField(name) {
 			return start, end, name, true
 		}
@@ -119,7 +119,7 @@ func hasPlaceholder(s string) bool {
 }
 
 func isSinglePlaceholder(s string) bool {
-	s = strings.TrimSpace(s)
+	s = trimSpace(s)
 	start, end, _, ok := placeholder(s, 0)
 	return ok && start == 0 && end == len(s)
 }

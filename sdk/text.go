@@ -195,3 +195,29 @@ func isSpaceRune(r rune) bool {
 	}
 	return false
 }
+
+// trimSpace is strings.TrimSpace without its function-value paths: leading
+// and trailing Unicode white space goes.
+func trimSpace(s string) string {
+	for s != "" {
+		r, n := rune(s[0]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s)
+		}
+		if !isSpaceRune(r) {
+			break
+		}
+		s = s[n:]
+	}
+	for s != "" {
+		r, n := rune(s[len(s)-1]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeLastRuneInString(s)
+		}
+		if !isSpaceRune(r) {
+			break
+		}
+		s = s[:len(s)-n]
+	}
+	return s
+}

@@ -23,6 +23,7 @@ func TestIsSpaceRune(t *testing.T) {
 var textSamples = []string{
 	"", "a", "a.b", ".a.", "..", "a\x00b\x00", "\x00", "  x  ", "{{a}} {{ b }}", "</script>", "a-->b--!>",
 	"x=1&y=2#f", "?a", "#", "text/event-stream; charset=utf-8", "A\u00a0B\u2028c\td", "ÀÉ Ünïcode", "MiXeD",
+	"\u3000 x\u2029", "\xff ", " \xe3\x80", "\u0085\u00a0", "\t\n\v\f\r ",
 }
 
 func TestTextHelpers(t *testing.T) {
@@ -45,6 +46,9 @@ func TestTextHelpers(t *testing.T) {
 		}
 		if got, want := removeNUL(s), strings.ReplaceAll(s, "\x00", ""); got != want {
 			t.Errorf("removeNUL(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
 		}
 		if got, want := trimBytes(s, " "), strings.Trim(s, " "); got != want {
 			t.Errorf("trimBytes(%q) = %q, want %q", s, got, want)
