@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,7 +22,7 @@ type fieldRule struct {
 
 // schemaTypes are the type names a schema may use. "integer" is a number
 // with no fractional part; "any" accepts every value.
-var schemaTypes = []string{"string", "number", "integer", "boolean", "object", "array", "null", "any"}
+const schemaTypes = "string number integer boolean object array null any"
 
 // ErrBadSchema is returned by ParseSchema for a spec it cannot use.
 var ErrBadSchema = errors.New("ssekit/sdk: bad schema")
@@ -48,7 +47,7 @@ func ParseSchema(spec map[string]string) (Schema, error) {
 		}
 		for _, k := range splitByte(s, '|') {
 			k = trimSpace(k)
-			if !slices.Contains(schemaTypes, k) {
+			if !inWords(schemaTypes, k) {
 				return Schema{}, errors.Join(ErrBadSchema, errors.New("ssekit/sdk: field "+strconv.Quote(name)+": unknown type "+strconv.Quote(k)))
 			}
 			r.kinds = append(r.kinds, k)
