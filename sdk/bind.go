@@ -1,9 +1,6 @@
 package sdk
 
-import (
-	"errors"
-	"strings"
-)
+import "errors"
 
 // Insert says where a bound element puts new content.
 type Insert string
@@ -93,7 +90,7 @@ func ParseBindOptions(mode, insert string, max float64) (BindOptions, error) {
 // a container: li in lists, span in elements that hold phrasing content,
 // div elsewhere. Wrappers never carry attributes.
 func wrapperTag(containerTag string) string {
-	switch strings.ToLower(containerTag) {
+	switch lowerASCII(containerTag) {
 	case "ul", "ol", "menu":
 		return "li"
 	case "p", "span", "a", "b", "i", "em", "strong", "code", "pre", "label", "small",

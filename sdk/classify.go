@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -61,32 +60,35 @@ func Classify(f Failure, now time.Time) (v Verdict, retryAfter time.Duration, re
 		if !ok {
 			return VerdictBackoff, 0, "HTTP " + strconv.Itoa(f.Status)
 		}
-		return VerdictRetryAfter, d, "HTTP " + strconv.Itoa(f.Status) + ": retry after " + d.String()
+		return VerdictRetryAfter, d, "HTTP " + strconv.Itoa(f.Status) + ": retry after " + secondsText(d)
 	}
 	return VerdictBackoff, 0, "HTTP " + strconv.Itoa(f.Status)
 }
 
 func isEventStream(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
+	mt, _, _ := cutByte(contentType, ';')
+	return equalFoldASCII(trimSpace(mt), "text/event-stream")
 }
 
 // ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
 // (a date in the past means now). The result is at most 24h; ok is false
 // when the value is absent or malformed.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
+	v = trimSpace(v)
 	if v == "" {
 		return 0, false
 	}
 	if v[0] >= '0' && v[0] <= '9' {
+		var n int64
 		for i := 0; i < len(v); i++ {
 			if v[i] < '0' || v[i] > '9' {
 				return 0, false
 			}
+			if n <= int64(maxDelay/time.Second) { // past it, the value no longer matters
+				n = n*10 + int64(v[i]-'0')
+			}
 		}
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n > uint64(maxDelay/time.Second) {
+		if n > int64(maxDelay/time.Second) {
 			return maxDelay, true // too many digits is still "a long time"
 		}
 		return time.Duration(n) * time.Second, true
@@ -105,12 +107,13 @@ var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
 // "Sun Nov  6 08:49:37 1994". By hand: time.Parse would add its whole
 // layout engine to the wasm. The weekday is not checked.
 func parseHTTPDate(v string) (time.Time, bool) {
-	f := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '-' || r == ':' })
+	var f [8]string
+	n := splitOn(f[:], v, " ,-:")
 	var day, mon, year, clock string
 	switch {
-	case len(f) == 8 && f[7] == "GMT": // IMF-fixdate, RFC 850
+	case n == 8 && f[7] == "GMT": // IMF-fixdate, RFC 850
 		day, mon, year, clock = f[1], f[2], f[3], f[4]+f[5]+f[6]
-	case len(f) == 7: // asctime
+	case n == 7: // asctime
 		day, mon, year, clock = f[2], f[1], f[6], f[3]+f[4]+f[5]
 	default:
 		return time.Time{}, false

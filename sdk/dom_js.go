@@ -4,7 +4,6 @@ package sdk
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/hack-pad/safejs"
 )
@@ -185,7 +184,7 @@ func eventLookup(ev Event) Lookup {
 			}
 		}
 		v := obj
-		for _, seg := range strings.Split(name, ".") {
+		for _, seg := range splitByte(name, '.') {
 			if v.Type() != safejs.TypeObject || v.IsNull() {
 				return "", false
 			}
@@ -267,12 +266,12 @@ func walkDOM(n safejs.Value, b *treeBuilder, depth int) error {
 		}
 		switch getInt(k, "nodeType", 0) {
 		case 1: // element
-			name := strings.ToLower(getString(k, "localName"))
+			name := lowerASCII(getString(k, "localName"))
 			b.add(token{kind: tokStart, name: name, attrs: domAttrs(k)})
 			if err := walkDOM(k, b, depth+1); err != nil {
 				return err
 			}
-			if !voidElements[name] {
+			if !isVoidElement(name) {
 				b.add(token{kind: tokEnd, name: name})
 			}
 		case 3: // text
@@ -294,7 +293,7 @@ func domAttrs(el safejs.Value) []Attr {
 		if err != nil {
 			continue
 		}
-		attrs = append(attrs, Attr{Name: strings.ToLower(getString(a, "name")), Value: getString(a, "value")})
+		attrs = append(attrs, Attr{Name: lowerASCII(getString(a, "name")), Value: getString(a, "value")})
 	}
 	return attrs
 }

@@ -13,29 +13,40 @@ import (
 
 // namedEntities is a subset of the HTML named character references: the
 // ones markup in events plausibly uses, and the ones used to hide
-// characters from naive filters (colon, Tab, NewLine, parentheses).
-var namedEntities = map[string]string{
-	"amp": "&", "AMP": "&", "lt": "<", "LT": "<", "gt": ">", "GT": ">",
-	"quot": `"`, "QUOT": `"`, "apos": "'", "nbsp": "\u00a0", "shy": "\u00ad",
-	"copy": "©", "COPY": "©", "reg": "®", "REG": "®", "trade": "™",
-	"hellip": "…", "mdash": "—", "ndash": "–", "lsquo": "‘", "rsquo": "’",
-	"sbquo": "‚", "ldquo": "“", "rdquo": "”", "bdquo": "„", "laquo": "«", "raquo": "»",
-	"lsaquo": "‹", "rsaquo": "›", "euro": "€", "pound": "£", "yen": "¥", "cent": "¢",
-	"sect": "§", "para": "¶", "middot": "·", "bull": "•", "deg": "°", "plusmn": "±",
-	"times": "×", "divide": "÷", "frac12": "½", "frac14": "¼", "frac34": "¾",
-	"sup1": "¹", "sup2": "²", "sup3": "³", "micro": "µ", "iexcl": "¡", "iquest": "¿",
-	"larr": "←", "rarr": "→", "uarr": "↑", "darr": "↓", "harr": "↔", "check": "✓",
-	"colon": ":", "Tab": "\t", "NewLine": "\n", "lpar": "(", "rpar": ")",
-	"lsqb": "[", "rsqb": "]", "lcub": "{", "rcub": "}", "sol": "/", "bsol": `\`,
-	"num": "#", "excl": "!", "quest": "?", "semi": ";", "comma": ",", "period": ".",
-	"equals": "=", "plus": "+", "commat": "@", "dollar": "$", "percnt": "%",
-	"lowbar": "_", "grave": "`", "Hat": "^", "vert": "|", "ast": "*", "hyphen": "-",
-}
+// characters from naive filters (colon, Tab, NewLine, parentheses). Each
+// entry is "name value\x00": a string, not a map, so that the table costs
+// its bytes and no initialisation code in the wasm.
+const namedEntities = "" +
+	"amp &\x00AMP &\x00lt <\x00LT <\x00gt >\x00GT >\x00" +
+	"quot \"\x00QUOT \"\x00apos '\x00nbsp \u00a0\x00shy \u00ad\x00" +
+	"copy ©\x00COPY ©\x00reg ®\x00REG ®\x00trade ™\x00" +
+	"hellip …\x00mdash —\x00ndash –\x00lsquo ‘\x00rsquo ’\x00" +
+	"sbquo ‚\x00ldquo “\x00rdquo ”\x00bdquo „\x00laquo «\x00raquo »\x00" +
+	"lsaquo ‹\x00rsaquo ›\x00euro €\x00pound £\x00yen ¥\x00cent ¢\x00" +
+	"sect §\x00para ¶\x00middot ·\x00bull •\x00deg °\x00plusmn ±\x00" +
+	"times ×\x00divide ÷\x00frac12 ½\x00frac14 ¼\x00frac34 ¾\x00" +
+	"sup1 ¹\x00sup2 ²\x00sup3 ³\x00micro µ\x00iexcl ¡\x00iquest ¿\x00" +
+	"larr ←\x00rarr →\x00uarr ↑\x00darr ↓\x00harr ↔\x00check ✓\x00" +
+	"colon :\x00Tab \t\x00NewLine \n\x00lpar (\x00rpar )\x00" +
+	"lsqb [\x00rsqb ]\x00lcub {\x00rcub }\x00sol /\x00bsol \\\x00" +
+	"num #\x00excl !\x00quest ?\x00semi ;\x00comma ,\x00period .\x00" +
+	"equals =\x00plus +\x00commat @\x00dollar $\x00percnt %\x00" +
+	"lowbar _\x00grave `\x00Hat ^\x00vert |\x00ast *\x00hyphen -\x00"
 
 // legacyEntities are decoded even without the semicolon, as browsers do.
-var legacyEntities = map[string]bool{
-	"amp": true, "AMP": true, "lt": true, "LT": true, "gt": true, "GT": true,
-	"quot": true, "QUOT": true, "nbsp": true, "copy": true, "COPY": true, "reg": true, "REG": true,
+const legacyEntities = "amp AMP lt LT gt GT quot QUOT nbsp copy COPY reg REG"
+
+// namedEntity returns the value of a named reference (name without & and ;).
+func namedEntity(name string) (string, bool) {
+	for t := namedEntities; t != ""; {
+		sp := strings.IndexByte(t, ' ')
+		end := sp + strings.IndexByte(t[sp:], 0)
+		if t[:sp] == name {
+			return t[sp+1 : end], true
+		}
+		t = t[end+1:]
+	}
+	return "", false
 }
 
 // win1252 maps numeric references 0x80-0x9F to what browsers show for them.
@@ -54,23 +65,22 @@ func decodeEntities(s string, inAttr bool) string {
 	if i < 0 {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	for i >= 0 {
-		b.WriteString(s[:i])
+		b = append(b, s[:i]...)
 		s = s[i:]
 		out, n := decodeOne(s, inAttr)
 		if n == 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 			n = 1
 		} else {
-			b.WriteString(out)
+			b = append(b, out...)
 		}
 		s = s[n:]
 		i = strings.IndexByte(s, '&')
 	}
-	b.WriteString(s)
-	return b.String()
+	b = append(b, s...)
+	return string(b)
 }
 
 // decodeOne decodes the reference at the start of s ("&..."); n is how many
@@ -88,19 +98,20 @@ func decodeOne(s string, inAttr bool) (string, int) {
 		return "", 0
 	}
 	if j < len(s) && s[j] == ';' {
-		if v, ok := namedEntities[name]; ok {
+		if v, ok := namedEntity(name); ok {
 			return v, j + 1
 		}
 	}
 	// Without a semicolon: the longest legacy name that prefixes the run.
 	for k := len(name); k > 0; k-- {
-		if !legacyEntities[name[:k]] {
+		if !inWords(legacyEntities, name[:k]) {
 			continue
 		}
 		if inAttr && 1+k < len(s) && (s[1+k] == '=' || isASCIIAlnum(s[1+k])) {
 			return "", 0
 		}
-		return namedEntities[name[:k]], 1 + k
+		v, _ := namedEntity(name[:k])
+		return v, 1 + k
 	}
 	return "", 0
 }
@@ -149,4 +160,21 @@ func digitValue(c byte, base int) int {
 		return int(c-'A') + 10
 	}
 	return -1
+}
+
+// inWords reports whether w is one of the space-separated words of list.
+// The SDK's small fixed sets of names are such lists rather than maps: a
+// map literal costs initialisation code and a map in the wasm.
+func inWords(list, w string) bool {
+	for list != "" {
+		i := strings.IndexByte(list, ' ')
+		if i < 0 {
+			return list == w
+		}
+		if list[:i] == w {
+			return true
+		}
+		list = list[i+1:]
+	}
+	return false
 }

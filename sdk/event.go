@@ -1,7 +1,5 @@
 package sdk
 
-import "strings"
-
 // Event is one event as dispatched to handlers.
 type Event struct {
 	Type string // event type; "message" when the server sent none
@@ -42,7 +40,7 @@ func (d Decode) WantsJSON(data string) bool {
 	case DecodeText:
 		return false
 	}
-	s := strings.TrimLeft(data, " \t\r\n")
+	s := trimLeftBytes(data, " \t\r\n")
 	return s != "" && (s[0] == '{' || s[0] == '[')
 }
 
@@ -56,3 +54,30 @@ const (
 	EventMessage   = "message"
 	EventAny       = "*"
 )
+
+// findError is errors.As for the SDK's own error types, which have no As
+// method: the first error in err's tree (Unwrap() error and Unwrap()
+// []error, depth first) that is a T. errors.As needs reflection
+// (internal/reflectlite, about 30 KB of wasm code) to do the same.
+func findError[T error](err error) (T, bool) {
+	for err != nil {
+		if t, ok := err.(T); ok {
+			return t, true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if t, ok := findError[T](e); ok {
+					return t, true
+				}
+			}
+			err = nil
+		default:
+			err = nil
+		}
+	}
+	var zero T
+	return zero, false
+}

@@ -406,14 +406,12 @@ func errorObject(e error) any {
 	if !ok {
 		return obj
 	}
-	var he *HandlerError
-	if errors.As(e, &he) {
+	if he, ok := findError[*HandlerError](e); ok {
 		if ev, err := eventObject(he.Event, he.Event.Data); err == nil {
 			_ = v.Set("event", ev)
 		}
 	}
-	var se *SchemaError
-	if errors.As(e, &se) {
+	if se, ok := findError[*SchemaError](e); ok {
 		_ = v.Set("field", se.Field)
 	}
 	return v
@@ -501,7 +499,7 @@ func (b *bridge) clientID(args []safejs.Value) (any, error) {
 // close(handle) closes the client and forgets it and its registrations.
 func (b *bridge) close(args []safejs.Value) (any, error) {
 	c, err := b.client(args)
-	if errors.Is(err, ErrClosed) {
+	if err == ErrClosed { // b.client returns it as is
 		return nil, nil
 	}
 	if err != nil {

@@ -29,10 +29,7 @@ type token struct {
 
 // rawTextElements have content the tokenizer skips up to their end tag
 // (plaintext: to the end of input). All of them are dropped with content.
-var rawTextElements = map[string]bool{
-	"script": true, "style": true, "xmp": true, "iframe": true, "noembed": true,
-	"noframes": true, "noscript": true, "textarea": true, "title": true, "plaintext": true,
-}
+const rawTextElements = "script style xmp iframe noembed noframes noscript textarea title plaintext"
 
 type tokenizer struct {
 	s   string
@@ -47,17 +44,17 @@ func (z *tokenizer) next() (token, bool) {
 	if z.raw != "" {
 		z.skipRawText()
 	}
-	var text strings.Builder
+	var text []byte
 	for z.pos < len(z.s) {
 		i := strings.IndexByte(z.s[z.pos:], '<')
 		if i < 0 {
-			text.WriteString(z.s[z.pos:])
+			text = append(text, z.s[z.pos:]...)
 			z.pos = len(z.s)
 			break
 		}
-		text.WriteString(z.s[z.pos : z.pos+i])
+		text = append(text, z.s[z.pos:z.pos+i]...)
 		z.pos += i
-		if text.Len() > 0 && z.startsMarkup() {
+		if len(text) > 0 && z.startsMarkup() {
 			break // flush the text first; the markup is the next token
 		}
 		tok, kind := z.markup()
@@ -65,13 +62,13 @@ func (z *tokenizer) next() (token, bool) {
 		case markupTag:
 			return tok, true
 		case markupLiteral:
-			text.WriteByte('<')
+			text = append(text, '<')
 			z.pos++
 		}
 		// markupSkipped: a comment or similar, keep scanning
 	}
-	if text.Len() > 0 {
-		return token{kind: tokText, text: decodeEntities(text.String(), false)}, true
+	if len(text) > 0 {
+		return token{kind: tokText, text: decodeEntities(string(text), false)}, true
 	}
 	return token{}, false
 }
@@ -148,10 +145,10 @@ func (z *tokenizer) comment() {
 		return
 	}
 	end, n := len(rest), 0
-	if i := strings.Index(rest, "-->"); i >= 0 {
+	if i := indexStr(rest, "-->"); i >= 0 {
 		end, n = i, 3
 	}
-	if i := strings.Index(rest, "--!>"); i >= 0 && i < end {
+	if i := indexStr(rest, "--!>"); i >= 0 && i < end {
 		end, n = i, 4
 	}
 	z.pos += 4 + end + n
@@ -162,7 +159,7 @@ func (z *tokenizer) comment() {
 
 // skipPast moves pos after the next occurrence of s, or to the end.
 func (z *tokenizer) skipPast(s string) {
-	if i := strings.Index(z.s[z.pos:], s); i >= 0 {
+	if i := indexStr(z.s[z.pos:], s); i >= 0 {
 		z.pos += i + len(s)
 		return
 	}
@@ -188,7 +185,7 @@ func (z *tokenizer) tag(kind tokenKind) (token, markupKind) {
 		switch z.s[z.pos] {
 		case '>':
 			z.pos++
-			if kind == tokStart && rawTextElements[tok.name] {
+			if kind == tokStart && inWords(rawTextElements, tok.name) {
 				z.raw = tok.name
 			}
 			if kind == tokEnd {
@@ -273,14 +270,14 @@ func (z *tokenizer) skipRawText() {
 		return
 	}
 	for {
-		i := strings.Index(z.s[z.pos:], "</")
+		i := indexStr(z.s[z.pos:], "</")
 		if i < 0 {
 			z.pos = len(z.s)
 			return
 		}
 		z.pos += i
 		end := z.pos + 2 + len(name)
-		if end <= len(z.s) && strings.EqualFold(z.s[z.pos+2:end], name) &&
+		if end <= len(z.s) && equalFoldASCII(z.s[z.pos+2:end], name) &&
 			(end == len(z.s) || isTagSpace(z.s[end]) || z.s[end] == '/' || z.s[end] == '>') {
 			return
 		}
@@ -301,18 +298,38 @@ func isASCIIAlnum(c byte) bool { return isASCIIAlpha(c) || isASCIIDigit(c) }
 // lowerName lower-cases ASCII letters and replaces NUL with U+FFFD, as the
 // tokenizer does for tag and attribute names.
 func lowerName(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 'A' && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
+			b = append(b, c+'a'-'A')
 		case c == 0:
-			b.WriteString("\uFFFD")
+			b = append(b, "\uFFFD"...)
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
-	return b.String()
+	return string(b)
+}
+
+// equalFoldASCII reports whether s and t are equal under ASCII case
+// folding, as HTML compares tag names and MIME types compare types.
+func equalFoldASCII(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }

@@ -94,8 +94,8 @@ func integral(raw string) (int64, bool) {
 	if neg {
 		raw = raw[1:]
 	}
-	whole, frac, _ := strings.Cut(raw, ".")
-	if len(whole) > 18 || strings.ContainsAny(raw, "eE") || strings.Trim(frac, "0") != "" {
+	whole, frac, _ := cutByte(raw, '.')
+	if len(whole) > 18 || indexByte(raw, 'e') >= 0 || indexByte(raw, 'E') >= 0 || trimBytes(frac, "0") != "" {
 		return 0, false
 	}
 	var n int64
@@ -328,51 +328,68 @@ func hexVal(h string) rune {
 	return r
 }
 
+// validUTF8 is utf8.ValidString, by rune: the general function's
+// word-at-a-time loop weighs three times as much in the wasm.
+func validUTF8(s string) bool {
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
 // unquote decodes a string the scanner accepted, quotes included. Lone
 // surrogates and invalid UTF-8 bytes become U+FFFD, as in encoding/json.
 func unquote(raw string) string {
 	body := raw[1 : len(raw)-1]
-	if !strings.Contains(body, `\`) && utf8.ValidString(body) {
+	if indexByte(body, '\\') < 0 && validUTF8(body) {
 		return body
 	}
-	var b strings.Builder
+	var b []byte
 	for i := 0; i < len(body); {
 		if body[i] != '\\' {
 			r, n := utf8.DecodeRuneInString(body[i:])
-			b.WriteRune(r) // RuneError for an invalid byte
+			b = utf8.AppendRune(b, r) // RuneError for an invalid byte
 			i += n
 			continue
 		}
 		switch e := body[i+1]; e {
 		case 'b':
-			b.WriteByte('\b')
+			b = append(b, '\b')
 		case 'f':
-			b.WriteByte('\f')
+			b = append(b, '\f')
 		case 'n':
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		case 'r':
-			b.WriteByte('\r')
+			b = append(b, '\r')
 		case 't':
-			b.WriteByte('\t')
+			b = append(b, '\t')
 		case 'u':
 			r := hexVal(body[i+2 : i+6])
 			i += 6
 			if utf16.IsSurrogate(r) {
 				if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
 					if pair := utf16.DecodeRune(r, hexVal(body[i+2:i+6])); pair != utf8.RuneError {
-						b.WriteRune(pair)
+						b = utf8.AppendRune(b, pair)
 						i += 6
 						continue
 					}
 				}
 				r = utf8.RuneError
 			}
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 			continue
 		default: // " \ /
-			b.WriteByte(e)
+			b = append(b, e)
 		}
 		i += 2
 	}
-	return b.String()
+	return string(b)
 }

@@ -1,7 +1,5 @@
 package sdk
 
-import "strings"
-
 // cursorParam is the query parameter that carries the last event id when
 // the SDK, not the browser, opens a connection (EventSource cannot set the
 // Last-Event-ID header).
@@ -10,43 +8,43 @@ const cursorParam = "lastEventId"
 // withLastEventID returns url with its lastEventId query parameter set to
 // id, replacing any already there and keeping the fragment.
 func withLastEventID(url, id string) string {
-	base, frag, hasFrag := strings.Cut(url, "#")
-	path, query, _ := strings.Cut(base, "?")
-	var b strings.Builder
-	b.WriteString(path)
-	b.WriteByte('?')
+	base, frag, hasFrag := cutByte(url, '#')
+	path, query, _ := cutByte(base, '?')
+	var b []byte
+	b = append(b, path...)
+	b = append(b, '?')
 	for query != "" {
 		var part string
-		part, query, _ = strings.Cut(query, "&")
-		if name, _, _ := strings.Cut(part, "="); part != "" && name != cursorParam {
-			b.WriteString(part)
-			b.WriteByte('&')
+		part, query, _ = cutByte(query, '&')
+		if name, _, _ := cutByte(part, '='); part != "" && name != cursorParam {
+			b = append(b, part...)
+			b = append(b, '&')
 		}
 	}
-	b.WriteString(cursorParam)
-	b.WriteByte('=')
-	b.WriteString(queryEscape(id))
+	b = append(b, cursorParam...)
+	b = append(b, '=')
+	b = append(b, queryEscape(id)...)
 	if hasFrag {
-		b.WriteByte('#')
-		b.WriteString(frag)
+		b = append(b, '#')
+		b = append(b, frag...)
 	}
-	return b.String()
+	return string(b)
 }
 
 // queryEscape percent-encodes every byte but the unreserved characters of
 // RFC 3986, which any server decodes back to the same id.
 func queryEscape(s string) string {
 	const hex = "0123456789ABCDEF"
-	var b strings.Builder
+	var b []byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
+			b = append(b, c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+		b = append(b, '%')
+		b = append(b, hex[c>>4])
+		b = append(b, hex[c&15])
 	}
-	return b.String()
+	return string(b)
 }

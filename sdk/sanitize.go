@@ -26,19 +26,14 @@ var AllowedElements = map[string]bool{
 
 // dropWithContent are elements removed together with everything inside
 // them; other disallowed elements lose their tag and keep their content.
-var dropWithContent = map[string]bool{
-	"script": true, "style": true, "template": true, "svg": true, "math": true,
-	"iframe": true, "frame": true, "frameset": true, "object": true, "embed": true,
-	"applet": true, "noscript": true, "noembed": true, "noframes": true, "xmp": true,
-	"textarea": true, "title": true, "select": true, "head": true, "plaintext": true,
-}
+const dropWithContent = "script style template svg math iframe frame frameset object embed " +
+	"applet noscript noembed noframes xmp textarea title select head plaintext"
 
 // voidElements never have content or an end tag.
-var voidElements = map[string]bool{
-	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true,
-	"img": true, "input": true, "keygen": true, "link": true, "meta": true,
-	"param": true, "source": true, "track": true, "wbr": true, "image": true,
-}
+const voidElements = "area base br col embed hr img input keygen link meta param source track wbr image"
+
+// isVoidElement reports whether the element name (lower case) is void.
+func isVoidElement(name string) bool { return inWords(voidElements, name) }
 
 // maxDepth bounds nesting; deeper tags are dropped and their content kept.
 const maxDepth = 64
@@ -110,7 +105,7 @@ func (b *treeBuilder) skipping(tok token) {
 }
 
 func (b *treeBuilder) text(s string) {
-	s = strings.ReplaceAll(s, "\x00", "")
+	s = removeNUL(s)
 	if s == "" {
 		return
 	}
@@ -125,10 +120,10 @@ func (b *treeBuilder) text(s string) {
 func (b *treeBuilder) start(tok token) {
 	name := tok.name
 	switch {
-	case dropWithContent[name]:
+	case inWords(dropWithContent, name):
 		// Raw text elements' content never reaches here (the tokenizer
 		// skips it); svg and math may close themselves.
-		if rawTextElements[name] || voidElements[name] || (tok.selfClosing && (name == "svg" || name == "math")) {
+		if inWords(rawTextElements, name) || isVoidElement(name) || (tok.selfClosing && (name == "svg" || name == "math")) {
 			return
 		}
 		b.skip, b.skipDepth = name, 1
@@ -145,12 +140,12 @@ func (b *treeBuilder) start(tok token) {
 		b.closeListItem()
 		b.closeP()
 	case "a":
-		b.closeTo("a", nil)
+		b.closeTo("a", "")
 	}
 	el := &Node{Tag: name, Attrs: b.filterAttrs(name, tok.attrs)}
 	cur := b.current()
 	cur.Children = append(cur.Children, el)
-	if !voidElements[name] {
+	if !isVoidElement(name) {
 		b.stack = append(b.stack, el)
 	}
 }
@@ -163,7 +158,7 @@ func (b *treeBuilder) end(name string) {
 	if !AllowedElements[name] {
 		return
 	}
-	b.closeTo(name, nil)
+	b.closeTo(name, "")
 }
 
 // closeP closes an open p, as a block start tag does.
@@ -172,18 +167,18 @@ func (b *treeBuilder) closeP() { b.closeTo("p", listBoundaries) }
 // closeListItem closes an open li of the same list, as a new li does.
 func (b *treeBuilder) closeListItem() { b.closeTo("li", listBoundaries) }
 
-var listBoundaries = map[string]bool{"ul": true, "ol": true, "blockquote": true, "pre": true}
+const listBoundaries = "ul ol blockquote pre"
 
 // closeTo pops open elements up to and including the nearest name, unless an
-// element in stop comes first (or there is none).
-func (b *treeBuilder) closeTo(name string, stop map[string]bool) {
+// element in stop (space-separated names) comes first (or there is none).
+func (b *treeBuilder) closeTo(name, stop string) {
 	for i := len(b.stack) - 1; i > 0; i-- {
 		tag := b.stack[i].Tag
 		if tag == name {
 			b.stack = b.stack[:i]
 			return
 		}
-		if stop[tag] {
+		if inWords(stop, tag) {
 			return
 		}
 	}
@@ -224,7 +219,7 @@ func CleanAttr(name, value string) (string, bool) {
 		v := cleanClass(value)
 		return v, v != ""
 	case "title":
-		return strings.ReplaceAll(value, "\x00", ""), true
+		return removeNUL(value), true
 	}
 	return "", false
 }
@@ -234,7 +229,7 @@ func CleanAttr(name, value string) (string, bool) {
 // URL parser would silently drop tabs and newlines: "jav\tascript:") and
 // scheme-less (relative) references are refused.
 func SafeURL(raw string) (string, bool) {
-	u := strings.Trim(raw, " ")
+	u := trimBytes(raw, " ")
 	for i := 0; i < len(u); i++ {
 		if u[i] < 0x20 || u[i] == 0x7f {
 			return "", false
@@ -250,7 +245,7 @@ func SafeURL(raw string) (string, bool) {
 			return "", false
 		}
 	}
-	switch strings.ToLower(u[:colon]) {
+	switch lowerASCII(u[:colon]) {
 	case "http", "https", "mailto":
 		return u, true
 	}
@@ -260,13 +255,16 @@ func SafeURL(raw string) (string, bool) {
 // cleanClass keeps the class names made of ASCII letters, digits, '-' and
 // '_' (not starting with a digit), space-separated.
 func cleanClass(v string) string {
-	var keep []string
-	for _, c := range strings.Fields(v) {
+	out := ""
+	for c, rest := nextField(v); c != ""; c, rest = nextField(rest) {
 		if validClassName(c) {
-			keep = append(keep, c)
+			if out != "" {
+				out += " "
+			}
+			out += c
 		}
 	}
-	return strings.Join(keep, " ")
+	return out
 }
 
 func validClassName(c string) bool {

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,7 +22,7 @@ type fieldRule struct {
 
 // schemaTypes are the type names a schema may use. "integer" is a number
 // with no fractional part; "any" accepts every value.
-var schemaTypes = []string{"string", "number", "integer", "boolean", "object", "array", "null", "any"}
+const schemaTypes = "string number integer boolean object array null any"
 
 // ErrBadSchema is returned by ParseSchema for a spec it cannot use.
 var ErrBadSchema = errors.New("ssekit/sdk: bad schema")
@@ -41,14 +40,14 @@ func ParseSchema(spec map[string]string) (Schema, error) {
 	sortStrings(names)
 	rules := make([]fieldRule, 0, len(names))
 	for _, name := range names {
-		s := strings.TrimSpace(spec[name])
+		s := trimSpace(spec[name])
 		r := fieldRule{name: name, spec: s}
 		if t, ok := strings.CutSuffix(s, "?"); ok {
 			r.optional, s = true, t
 		}
-		for _, k := range strings.Split(s, "|") {
-			k = strings.TrimSpace(k)
-			if !slices.Contains(schemaTypes, k) {
+		for _, k := range splitByte(s, '|') {
+			k = trimSpace(k)
+			if !inWords(schemaTypes, k) {
 				return Schema{}, errors.Join(ErrBadSchema, errors.New("ssekit/sdk: field "+strconv.Quote(name)+": unknown type "+strconv.Quote(k)))
 			}
 			r.kinds = append(r.kinds, k)
@@ -84,7 +83,7 @@ func (e *SchemaError) Error() string {
 // ErrJSONSyntax.
 func (s Schema) Check(data string) error {
 	fields, kind, err := objectFields(data)
-	if errors.Is(err, errNotObject) {
+	if err == errNotObject { // objectFields returns it as is
 		return &SchemaError{Want: "object", Got: string(kind)}
 	}
 	if err != nil {

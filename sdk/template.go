@@ -32,7 +32,7 @@ func ParseTemplate(markup string) *Template {
 func templateOf(b *treeBuilder) *Template {
 	var nodes []*Node
 	for _, n := range b.root.Children {
-		if n.Tag == "" && strings.TrimSpace(n.Text) == "" {
+		if n.Tag == "" && trimSpace(n.Text) == "" {
 			continue
 		}
 		nodes = append(nodes, n)
@@ -56,7 +56,7 @@ func (t *Template) Render(lookup Lookup) []*Node {
 
 func renderNode(n *Node, lookup Lookup) *Node {
 	if n.Tag == "" {
-		return &Node{Text: strings.ReplaceAll(fill(n.Text, lookup, nil), "\x00", "")}
+		return &Node{Text: removeNUL(fill(n.Text, lookup, nil))}
 	}
 	el := &Node{Tag: n.Tag}
 	for _, a := range n.Attrs {
@@ -82,17 +82,17 @@ func renderNode(n *Node, lookup Lookup) *Node {
 // and end of the whole placeholder and the field name.
 func placeholder(s string, from int) (start, end int, name string, ok bool) {
 	for {
-		i := strings.Index(s[from:], "{{")
+		i := indexStr(s[from:], "{{")
 		if i < 0 {
 			return 0, 0, "", false
 		}
 		start = from + i
-		j := strings.Index(s[start+2:], "}}")
+		j := indexStr(s[start+2:], "}}")
 		if j < 0 {
 			return 0, 0, "", false
 		}
 		end = start + 2 + j + 2
-		name = strings.TrimSpace(s[start+2 : end-2])
+		name = trimSpace(s[start+2 : end-2])
 		if validField(name) {
 			return start, end, name, true
 		}
@@ -119,7 +119,7 @@ func hasPlaceholder(s string) bool {
 }
 
 func isSinglePlaceholder(s string) bool {
-	s = strings.TrimSpace(s)
+	s = trimSpace(s)
 	start, end, _, ok := placeholder(s, 0)
 	return ok && start == 0 && end == len(s)
 }
@@ -127,39 +127,39 @@ func isSinglePlaceholder(s string) bool {
 // fill replaces every placeholder of s in one pass: a value that itself
 // looks like a placeholder is not expanded again.
 func fill(s string, lookup Lookup, esc func(string) string) string {
-	var b strings.Builder
+	var b []byte
 	from := 0
 	for {
 		start, end, name, ok := placeholder(s, from)
 		if !ok {
 			break
 		}
-		b.WriteString(s[from:start])
+		b = append(b, s[from:start]...)
 		if v, found := lookup(name); found {
 			if esc != nil {
 				v = esc(v)
 			}
-			b.WriteString(v)
+			b = append(b, v...)
 		}
 		from = end
 	}
-	b.WriteString(s[from:])
-	return b.String()
+	b = append(b, s[from:]...)
+	return string(b)
 }
 
 // escapeURLComponent percent-encodes like JavaScript's encodeURIComponent.
 func escapeURLComponent(s string) string {
 	const hex = "0123456789ABCDEF"
-	var b strings.Builder
+	var b []byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if isASCIIAlnum(c) || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b.WriteByte(c)
+			b = append(b, c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+		b = append(b, '%')
+		b = append(b, hex[c>>4])
+		b = append(b, hex[c&15])
 	}
-	return b.String()
+	return string(b)
 }

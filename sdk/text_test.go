@@ -1,0 +1,98 @@
+package sdk
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The helpers of text.go stand in for standard functions; each must agree
+// with the one it replaces on the inputs the SDK gives it.
+
+func TestIsSpaceRune(t *testing.T) {
+	t.Parallel()
+	for r := rune(-1); r <= unicode.MaxRune+1; r++ {
+		if isSpaceRune(r) != unicode.IsSpace(r) {
+			t.Fatalf("isSpaceRune(%U) = %v, unicode.IsSpace says %v", r, isSpaceRune(r), unicode.IsSpace(r))
+		}
+	}
+}
+
+var textSamples = []string{
+	"", "a", "a.b", ".a.", "..", "a\x00b\x00", "\x00", "  x  ", "{{a}} {{ b }}", "</script>", "a-->b--!>",
+	"x=1&y=2#f", "?a", "#", "text/event-stream; charset=utf-8", "A\u00a0B\u2028c\td", "ÀÉ Ünïcode", "MiXeD",
+	"\u3000 x\u2029", "\xff ", " \xe3\x80", "\u0085\u00a0", "\t\n\v\f\r ",
+}
+
+func TestTextHelpers(t *testing.T) {
+	t.Parallel()
+	for _, s := range textSamples {
+		for _, sep := range []byte{'.', '&', '#', ';', '|'} {
+			if got, want := splitByte(s, sep), strings.Split(s, string(sep)); strings.Join(got, "\x01") != strings.Join(want, "\x01") || len(got) != len(want) {
+				t.Errorf("splitByte(%q, %q) = %q, want %q", s, sep, got, want)
+			}
+			b, a, f := cutByte(s, sep)
+			wb, wa, wf := strings.Cut(s, string(sep))
+			if b != wb || a != wa || f != wf {
+				t.Errorf("cutByte(%q, %q) = %q %q %v, want %q %q %v", s, sep, b, a, f, wb, wa, wf)
+			}
+		}
+		for _, sub := range []string{"</", "{{", "}}", "-->", "--!>", ">", "a"} {
+			if got, want := indexStr(s, sub), strings.Index(s, sub); got != want {
+				t.Errorf("indexStr(%q, %q) = %d, want %d", s, sub, got, want)
+			}
+		}
+		if got, want := removeNUL(s), strings.ReplaceAll(s, "\x00", ""); got != want {
+			t.Errorf("removeNUL(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := trimBytes(s, " "), strings.Trim(s, " "); got != want {
+			t.Errorf("trimBytes(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := trimLeftBytes(s, " \t\r\n"), strings.TrimLeft(s, " \t\r\n"); got != want {
+			t.Errorf("trimLeftBytes(%q) = %q, want %q", s, got, want)
+		}
+		var fields []string
+		for f, rest := nextField(s); f != ""; f, rest = nextField(rest) {
+			fields = append(fields, f)
+		}
+		if got, want := strings.Join(fields, "\x01"), strings.Join(strings.Fields(s), "\x01"); got != want {
+			t.Errorf("nextField over %q = %q, want %q", s, got, want)
+		}
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			ascii = ascii && s[i] < 0x80
+		}
+		if ascii {
+			if got, want := lowerASCII(s), strings.ToLower(s); got != want {
+				t.Errorf("lowerASCII(%q) = %q, want %q", s, got, want)
+			}
+		}
+	}
+}
+
+func TestSecondsText(t *testing.T) {
+	t.Parallel()
+	for _, s := range []int64{0, 1, 59, 60, 61, 3599, 3600, 3661, 86400} {
+		d := time.Duration(s) * time.Second
+		if got, want := secondsText(d), d.String(); got != want {
+			t.Errorf("secondsText(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if got := secondsText(1500 * time.Millisecond); got != "2s" {
+		t.Errorf("secondsText(1.5s) = %q, want 2s (rounded up)", got)
+	}
+}
+
+func TestValidUTF8(t *testing.T) {
+	t.Parallel()
+	for _, s := range append(textSamples, "\xff", "a\xc3", "\xed\xa0\x80", "\xef\xbf\xbd", "\xf4\x90\x80\x80", "日本語") {
+		if got, want := validUTF8(s), utf8.ValidString(s); got != want {
+			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
