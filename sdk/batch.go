@@ -1,6 +1,9 @@
 package sdk
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // The browser layer crosses into JavaScript once per batch of events, not
 // several times per event: www/ssekit.js queues what the EventSource
@@ -76,6 +79,14 @@ func (s *scanner) nextString() (string, bool) {
 	s.space()
 	if s.i >= len(s.s) || s.s[s.i] != '"' {
 		return "", false
+	}
+	// JSON.stringify escapes control characters and lone surrogates and
+	// the page's text reaches Go as UTF-8, so a string without a backslash
+	// is its own value.
+	if n := strings.IndexByte(s.s[s.i+1:], '"'); n >= 0 && strings.IndexByte(s.s[s.i+1:s.i+1+n], '\\') < 0 {
+		v := s.s[s.i+1 : s.i+1+n]
+		s.i += n + 2
+		return v, true
 	}
 	raw, err := s.str()
 	if err != nil {

@@ -85,7 +85,7 @@
   // scheduler. ssekit.wasm finds these helpers here (a hidden property set
   // before it runs); the SDK keeps every decision (dedup, dispatch, decode,
   // reconnect, sanitizing) and owns the EventSource, these only carry data.
-  var maxBatch = 512; // events: bounds the memory and the delay of one batch
+  var maxBatch = 8192; // events: bounds the memory of one batch; a split read costs a rendering in between
   var io = {
     // The batch being delivered: apply refers to its strings by index.
     cur: null,
