@@ -109,6 +109,10 @@ type browserTransport struct {
 }
 
 func (t *browserTransport) open(url string, types []string, s sink) (stream, error) {
+	io, ok := loaderIO()
+	if !ok {
+		return nil, ErrNoLoader
+	}
 	ctor, err := global("EventSource")
 	if err != nil {
 		return nil, err
@@ -121,17 +125,13 @@ func (t *browserTransport) open(url string, types []string, s sink) (stream, err
 	if err != nil {
 		return nil, jsErr("new EventSource", err)
 	}
-	io, ok := loaderIO()
-	if !ok {
-		_, _ = es.Call("close")
-		return nil, ErrNoLoader
-	}
 	return openBatched(io, es, types, s)
 }
 
 // batchStream is one EventSource whose events www/ssekit.js queues and
-// hands over once per task (SSEKit.__io.stream): one crossing into Go per
-// batch instead of one callback and three property reads per event. Go
+// hands over once per read of the stream (SSEKit.__io.stream): one
+// crossing into Go per batch instead of one callback and three property
+// reads per event. Go
 // still creates and closes the EventSource and decides everything else.
 type batchStream struct {
 	es      safejs.Value

@@ -109,9 +109,9 @@
       }
       tick.port1.onmessage = flush;
       function add(type, fn) { es.addEventListener(type, fn); types.push(type); fns.push(fn); }
-      function message(e) {
+      function message(type, e) {
         if (typeof e.data !== 'string') return; // the EventSource's own error event
-        queue.push(0, e.type, e.lastEventId, e.data);
+        queue.push(0, type, e.lastEventId, e.data);
         if (queue.length >= 4 * maxBatch) flush();
         else if (!scheduled) { scheduled = true; tick.port2.postMessage(0); }
       }
@@ -125,7 +125,7 @@
       add('open', now(1));
       add('error', now(2));
       return {
-        listen: function (type) { add(type, message); },
+        listen: function (type) { add(type, function (e) { message(type, e); }); },
         close: function () {
           if (closed) return;
           closed = true;
