@@ -7,16 +7,16 @@ WASM_EXEC := www/wasm_exec.js
 GOFILES   := $(shell find sdk wasm -name '*.go' -not -name '*_test.go') go.mod go.sum
 # Inlining off outside the runtime: about 30 KB less brotli for glue code
 # that is never hot. WASM_BUDGET is the most ssekit.wasm may weigh brotli'd:
-# 658847 now, plus 2%.
+# 661829 now, plus 2%.
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=runtime=
-WASM_BUDGET  ?= 672000
+WASM_BUDGET  ?= 675000
 # WASM_OVER_FLOOR is the most ssekit.wasm may add, brotli'd, over a minimal Go
 # wasm that only opens an EventSource (e2e/browserbench/floor), in bytes. The
 # goal is 100000, but safejs alone (e2e/browserbench/floor/safejs, the floor
-# through safejs: fmt, reflect, os) adds 131191; ssekit.wasm adds 225240 now
-# (94049 over floor/safejs), so the check holds that plus 2%.
+# through safejs: fmt, reflect, os) adds 131191; ssekit.wasm adds 228222 now
+# (97031 over floor/safejs), so the check holds that plus 2%.
 WASM_FLOOR      := $(or $(TMPDIR),/tmp)/ssekit-floor.wasm
-WASM_OVER_FLOOR ?= 229700
+WASM_OVER_FLOOR ?= 232800
 
 .PHONY: all build wasm wasm-size run run-tls test vet unit e2e deps clean bench redis fuzz-short reliability
 

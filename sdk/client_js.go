@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/hack-pad/safejs"
 )
@@ -108,11 +109,15 @@ type browserTransport struct {
 }
 
 func (t *browserTransport) open(url string, types []string, s sink) (stream, error) {
+	io, ok := loaderIO()
+	if !ok {
+		return nil, ErrNoLoader
+	}
 	ctor, err := global("EventSource")
 	if err != nil {
 		return nil, err
 	}
-	init, err := newObject(map[string]any{"withCredentials": t.withCredentials})
+	init, err := newObject("withCredentials", t.withCredentials)
 	if err != nil {
 		return nil, err
 	}
@@ -120,20 +125,40 @@ func (t *browserTransport) open(url string, types []string, s sink) (stream, err
 	if err != nil {
 		return nil, jsErr("new EventSource", err)
 	}
-	st := &esStream{es: es, sink: s}
-	if err := st.add("open", func([]safejs.Value) { s.opened() }); err != nil {
-		st.close()
+	return openBatched(io, es, types, s)
+}
+
+// batchStream is one EventSource whose events www/ssekit.js queues and
+// hands over once per read of the stream (SSEKit.__io.stream): one
+// crossing into Go per batch instead of one callback and three property
+// reads per event. Go
+// still creates and closes the EventSource and decides everything else.
+type batchStream struct {
+	es      safejs.Value
+	handle  safejs.Value // the helper's {listen, close}
+	deliver safejs.Func
+	sink    sink
+
+	mu        sync.Mutex
+	closed    bool
+	listeners int // counted in liveListeners: open, error and each type
+
+}
+
+func openBatched(io, es safejs.Value, types []string, s sink) (stream, error) {
+	st := &batchStream{es: es, sink: s}
+	var err error
+	if st.deliver, err = funcOf(st.receive); err != nil {
+		_, _ = es.Call("close")
 		return nil, err
 	}
-	// The browser would retry by itself at a fixed interval: close the
-	// EventSource and let the client's policy decide.
-	if err := st.add("error", func([]safejs.Value) {
-		st.close()
-		s.failed(Failure{}, false)
-	}); err != nil {
-		st.close()
-		return nil, err
+	if st.handle, err = io.Call("stream", es, st.deliver.Value()); err != nil {
+		_, _ = es.Call("close")
+		release(st.deliver)
+		return nil, jsErr("SSEKit.__io.stream", err)
 	}
+	st.listeners = 2
+	liveListeners.Add(2)
 	for _, typ := range types {
 		if err := st.listen(typ); err != nil {
 			st.close()
@@ -143,59 +168,95 @@ func (t *browserTransport) open(url string, types []string, s sink) (stream, err
 	return st, nil
 }
 
-// esStream is one EventSource and its listeners.
-type esStream struct {
-	es   safejs.Value
-	sink sink
-
-	mu        sync.Mutex
-	closed    bool
-	listeners []listener
+// receive reads one batch, in order, then renders what bound elements
+// collected from it.
+func (st *batchStream) receive(args []safejs.Value) {
+	defer flushDOM()
+	if len(args) == 0 || args[0].Type() != safejs.TypeString {
+		return
+	}
+	batch, err := args[0].String()
+	if err != nil {
+		return
+	}
+	prev := delivering
+	defer func() { delivering = prev }()
+	err = readBatch(batch, func(kind int, ev Event, pos int) bool {
+		switch kind {
+		case batchOpen:
+			st.sink.opened()
+		case batchError:
+			// The browser would retry by itself at a fixed interval: close
+			// the EventSource and let the client's policy decide.
+			st.close()
+			st.sink.failed(Failure{}, false)
+			return false
+		default:
+			// The event's strings are substrings of the batch. What the
+			// client keeps of them (the ids of its duplicate filter, the
+			// last id) pins at most the batches of its last dedupWindow
+			// events, so they are not copied.
+			delivering = deliveredEvent{data: ev.Data, pos: pos}
+			st.sink.event(ev)
+			delivering = deliveredEvent{pos: -1}
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return !st.closed
+	})
+	if err != nil {
+		logError(err)
+	}
 }
 
-func (st *esStream) add(typ string, fn func([]safejs.Value)) error {
+// deliveredEvent is the event being dispatched from a batch: its data and
+// the index of that data in the batch, which SSEKit.__io.apply can read
+// from the batch instead of getting the text again.
+type deliveredEvent struct {
+	data string
+	pos  int
+}
+
+var delivering = deliveredEvent{pos: -1}
+
+// batchRef returns the index of data in the batch being delivered when
+// data is the payload of the event being dispatched, else -1.
+func batchRef(data string) int {
+	d := delivering
+	if len(data) == 0 || len(data) != len(d.data) || unsafe.StringData(data) != unsafe.StringData(d.data) {
+		return -1
+	}
+	return d.pos
+}
+
+func (st *batchStream) listen(typ string) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed {
 		return ErrClosed
 	}
-	l, err := addListener(st.es, typ, fn)
-	if err != nil {
-		return err
+	if _, err := st.handle.Call("listen", typ); err != nil {
+		return jsErr("listen "+typ, err)
 	}
-	st.listeners = append(st.listeners, l)
+	st.listeners++
+	liveListeners.Add(1)
 	return nil
 }
 
-// listen delivers MessageEvents of typ to the client.
-func (st *esStream) listen(typ string) error {
-	return st.add(typ, func(args []safejs.Value) {
-		if len(args) == 0 {
-			return
-		}
-		msg := args[0]
-		st.sink.event(Event{
-			Type: getString(msg, "type"),
-			ID:   getString(msg, "lastEventId"),
-			Data: getString(msg, "data"),
-		})
-	})
-}
-
-func (st *esStream) close() {
+func (st *batchStream) close() {
 	st.mu.Lock()
 	if st.closed {
 		st.mu.Unlock()
 		return
 	}
 	st.closed = true
-	ls := st.listeners
-	st.listeners = nil
+	n := st.listeners
+	st.listeners = 0
 	st.mu.Unlock()
 	_, _ = st.es.Call("close")
-	for _, l := range ls {
-		l.remove()
-	}
+	_, _ = st.handle.Call("close")
+	liveListeners.Add(int64(-n))
+	release(st.deliver)
 }
 
 // probeTimeout bounds a probe; a server that accepts and never answers
@@ -228,7 +289,7 @@ func (t *browserTransport) ask(method, url string) Failure {
 	if err != nil {
 		return Failure{Err: jsErr("AbortController.signal", err)}
 	}
-	headers, err := newObject(map[string]any{"Accept": "text/event-stream"})
+	headers, err := newObject("Accept", "text/event-stream")
 	if err != nil {
 		return Failure{Err: err}
 	}
@@ -236,10 +297,7 @@ func (t *browserTransport) ask(method, url string) Failure {
 	if t.withCredentials {
 		credentials = "include"
 	}
-	init, err := newObject(map[string]any{
-		"method": method, "credentials": credentials, "cache": "no-store",
-		"headers": headers, "signal": signal,
-	})
+	init, err := newObject("method", method, "credentials", credentials, "cache", "no-store", "headers", headers, "signal", signal)
 	if err != nil {
 		return Failure{Err: err}
 	}

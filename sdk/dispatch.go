@@ -10,7 +10,9 @@ import (
 type Handler func(Event) error
 
 // registry holds handlers by event type. Handlers for EventAny see every
-// event that reaches the client.
+// event that reaches the client. A type's list is never changed in place
+// (add appends past what a reader holds, remove builds a new list), so
+// dispatch reads it without copying.
 type registry struct {
 	mu     sync.Mutex
 	next   int
@@ -70,15 +72,18 @@ func (r *registry) types() []string {
 // removed during dispatch takes effect from the next event.
 func (r *registry) dispatch(ev Event, wildcard bool) []error {
 	r.mu.Lock()
-	list := append([]entry(nil), r.byType[ev.Type]...)
+	list := r.byType[ev.Type]
+	var wild []entry
 	if wildcard && ev.Type != EventAny {
-		list = append(list, r.byType[EventAny]...)
+		wild = r.byType[EventAny]
 	}
 	r.mu.Unlock()
 	var errs []error
-	for _, e := range list {
-		if err := call(e.fn, ev); err != nil {
-			errs = append(errs, &HandlerError{Event: ev, Err: err})
+	for _, l := range [2][]entry{list, wild} {
+		for _, e := range l {
+			if err := call(e.fn, ev); err != nil {
+				errs = append(errs, &HandlerError{Event: ev, Err: err})
+			}
 		}
 	}
 	return errs

@@ -4,6 +4,7 @@ package sdk
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/hack-pad/safejs"
 )
@@ -32,132 +33,108 @@ func (c *Client) Bind(selector, typ string, opts BindOptions) (func(), error) {
 // becomes a text node inside a plain wrapper element; in ModeSanitizedHTML
 // the data goes through Sanitize and the resulting tree is built node by
 // node; with a Template, the template's tree is built with the event's
-// fields as text. Every node is made with createElement, createTextNode and
-// setAttribute: no markup is ever assigned to the DOM, so no string from the
+// fields as text. The nodes of a batch of events are built by ssekit.js
+// (SSEKit.__io.apply) with createElement, createTextNode and setAttribute
+// only: no markup is ever assigned to the DOM, so no string from the
 // network is parsed by the browser.
 func (c *Client) BindElement(el safejs.Value, typ string, opts BindOptions) (func(), error) {
-	doc, err := global("document")
-	if err != nil {
-		return nil, err
-	}
 	if opts.Insert == "" {
 		opts.Insert = InsertAppend
 	}
-	tag := wrapperTag(getString(el, "tagName"))
-	return c.On(typ, func(ev Event) error {
-		var node safejs.Value
-		var err error
-		switch {
-		case opts.Template != nil:
-			node, err = buildFragment(doc, opts.Template.Render(eventLookup(ev)))
-		case opts.Mode == ModeSanitizedHTML:
-			node, err = wrap(doc, tag, Sanitize(ev.Data))
-		default:
-			node, err = wrap(doc, tag, []*Node{{Text: ev.Data}})
-		}
-		if err != nil {
-			return err
-		}
-		return place(el, node, opts)
-	})
+	io, ok := loaderIO()
+	if !ok {
+		return nil, ErrNoLoader
+	}
+	b := &binding{c: c, io: io, el: el, opts: opts, tag: wrapperTag(getString(el, "tagName"))}
+	return c.On(typ, b.add)
 }
 
-// wrap builds nodes inside a wrapper element tag, or as a bare fragment
-// when tag is "".
-func wrap(doc safejs.Value, tag string, nodes []*Node) (safejs.Value, error) {
-	if tag == "" {
-		return buildFragment(doc, nodes)
-	}
-	return build(doc, &Node{Tag: tag, Children: nodes})
+// binding is a bound element whose events are rendered in batches: add
+// collects the nodes of each event, flushDOM hands them to
+// SSEKit.__io.apply once per batch of events, which builds them with
+// createElement, createTextNode and setAttribute only.
+type binding struct {
+	c    *Client
+	io   safejs.Value
+	el   safejs.Value
+	opts BindOptions
+	tag  string
+
+	mu      sync.Mutex
+	out     renderBuf
+	pending bool // in dirty
 }
 
-// buildFragment builds nodes into a DocumentFragment.
-func buildFragment(doc safejs.Value, nodes []*Node) (safejs.Value, error) {
-	frag, err := doc.Call("createDocumentFragment")
-	if err != nil {
-		return safejs.Undefined(), jsErr("createDocumentFragment", err)
-	}
-	for _, n := range nodes {
-		child, err := build(doc, n)
-		if err != nil {
-			return safejs.Undefined(), err
-		}
-		if _, err := frag.Call("appendChild", child); err != nil {
-			return safejs.Undefined(), jsErr("appendChild", err)
-		}
-	}
-	return frag, nil
-}
-
-// build makes the DOM node of n with createElement, setAttribute and
-// createTextNode only.
-func build(doc safejs.Value, n *Node) (safejs.Value, error) {
-	if n.Tag == "" {
-		t, err := doc.Call("createTextNode", n.Text)
-		if err != nil {
-			return safejs.Undefined(), jsErr("createTextNode", err)
-		}
-		return t, nil
-	}
-	el, err := doc.Call("createElement", n.Tag)
-	if err != nil {
-		return safejs.Undefined(), jsErr("createElement", err)
-	}
-	for _, a := range n.Attrs {
-		if _, err := el.Call("setAttribute", a.Name, a.Value); err != nil {
-			return safejs.Undefined(), jsErr("setAttribute", err)
+func (b *binding) add(ev Event) error {
+	var nodes []*Node
+	ref := -1
+	tag := b.tag
+	switch {
+	case b.opts.Template != nil:
+		nodes, tag = b.opts.Template.Render(eventLookup(ev)), ""
+	case b.opts.Mode == ModeSanitizedHTML:
+		nodes = Sanitize(ev.Data)
+	default:
+		if ref = batchRef(ev.Data); ref < 0 {
+			nodes = []*Node{{Text: ev.Data}}
 		}
 	}
-	for _, c := range n.Children {
-		child, err := build(doc, c)
-		if err != nil {
-			return safejs.Undefined(), err
-		}
-		if _, err := el.Call("appendChild", child); err != nil {
-			return safejs.Undefined(), jsErr("appendChild", err)
-		}
-	}
-	return el, nil
-}
-
-// place inserts node into el per opts and trims to opts.Max children.
-func place(el, node safejs.Value, opts BindOptions) error {
-	method := "append"
-	switch opts.Insert {
-	case InsertPrepend:
-		method = "prepend"
-	case InsertReplace:
-		method = "replaceChildren"
-	}
-	if _, err := el.Call(method, node); err != nil {
-		return jsErr(method, err)
-	}
-	if opts.Max <= 0 {
-		return nil
-	}
-	// Keep the newest: drop from the end opposite to where content enters.
-	end := "firstChild"
-	if opts.Insert == InsertPrepend {
-		end = "lastChild"
-	}
-	for childCount(el) > opts.Max {
-		old, err := el.Get(end)
-		if err != nil || old.IsNull() {
-			return nil
-		}
-		if _, err := el.Call("removeChild", old); err != nil {
-			return jsErr("removeChild", err)
-		}
+	b.mu.Lock()
+	b.out.add(tag, nodes, ref)
+	queue := !b.pending
+	b.pending = true
+	b.mu.Unlock()
+	if queue {
+		dirty.mu.Lock()
+		dirty.list = append(dirty.list, b)
+		dirty.mu.Unlock()
 	}
 	return nil
 }
 
-func childCount(el safejs.Value) int {
-	nodes, err := el.Get("childNodes")
-	if err != nil {
-		return 0
+// dirty lists the bindings with nodes not yet rendered, in the order they
+// got them.
+var dirty struct {
+	mu   sync.Mutex
+	list []*binding
+}
+
+// flushDOM renders what bound elements collected. It runs at the end of
+// every batch and before any call into the page's own functions (handlers,
+// listeners), so those always see every earlier event rendered.
+func flushDOM() {
+	for {
+		dirty.mu.Lock()
+		if len(dirty.list) == 0 {
+			dirty.mu.Unlock()
+			return
+		}
+		b := dirty.list[0]
+		dirty.list[0] = nil
+		dirty.list = dirty.list[1:]
+		dirty.mu.Unlock()
+		b.flush()
 	}
-	return getInt(nodes, "length", 0)
+}
+
+func (b *binding) flush() {
+	b.mu.Lock()
+	batch := b.out.take()
+	b.pending = false
+	b.mu.Unlock()
+	if batch == "" {
+		return
+	}
+	insert := 0
+	switch b.opts.Insert {
+	case InsertPrepend:
+		insert = 1
+	case InsertReplace:
+		insert = 2
+	}
+	if _, err := b.io.Call("apply", b.el, insert, b.opts.Max, batch); err != nil {
+		b.c.reportError(jsErr("render", err))
+	}
 }
 
 // eventLookup gives templates the fields of an event's JSON object (dotted

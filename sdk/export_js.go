@@ -28,40 +28,17 @@ type sub struct {
 }
 
 // Export hands the bridge to www/ssekit.js through SSEKit.__attach, which
-// resolves SSEKit.ready. The bridge functions live as long as the page.
+// resolves SSEKit.ready: one function, called with the name of the
+// operation and its arguments. It lives as long as the page.
 func Export() error {
 	b := &bridge{clients: make(map[int]*Client), subs: make(map[int]sub)}
-	fns := map[string]func(args []safejs.Value) (any, error){
-		"connect":     b.connect,
-		"on":          b.on,
-		"off":         b.off,
-		"bind":        b.bind,
-		"onState":     b.onState,
-		"onError":     b.onError,
-		"onReset":     b.onReset,
-		"onAuthError": b.onAuthError,
-		"stats":       b.stats,
-		"state":       b.state,
-		"lastEventId": b.lastEventID,
-		"clientId":    b.clientID,
-		"close":       b.close,
-		"debug":       b.debug,
-	}
-	props := make(map[string]any, len(fns))
-	for name, fn := range fns {
-		f, err := funcOfResult(func(args []safejs.Value) any {
-			v, err := fn(args)
-			if err != nil {
-				return jsError(err)
-			}
-			return v
-		})
+	f, err := funcOfResult(func(args []safejs.Value) any {
+		v, err := b.call(args)
 		if err != nil {
-			return err
+			return jsError(err)
 		}
-		props[name] = f.Value()
-	}
-	obj, err := newObject(props)
+		return v
+	})
 	if err != nil {
 		return err
 	}
@@ -69,13 +46,53 @@ func Export() error {
 	if err != nil {
 		return err
 	}
-	if kit.IsUndefined() || kit.IsNull() {
-		return errors.New("ssekit/sdk: globalThis.SSEKit is missing: load ssekit.wasm through ssekit.js")
+	if _, ok := loaderIO(); !ok {
+		return errors.New("ssekit/sdk: globalThis.SSEKit (with its helpers) is missing: load ssekit.wasm through ssekit.js")
 	}
-	if _, err := kit.Call("__attach", obj); err != nil {
+	if _, err := kit.Call("__attach", f.Value()); err != nil {
 		return jsErr("SSEKit.__attach", err)
 	}
 	return nil
+}
+
+// call runs the operation named by args[0] with the rest of args.
+func (b *bridge) call(args []safejs.Value) (any, error) {
+	name, err := argString(args, 0, "operation")
+	if err != nil {
+		return nil, err
+	}
+	args = args[1:]
+	switch name {
+	case "connect":
+		return b.connect(args)
+	case "on":
+		return b.on(args)
+	case "off":
+		return b.off(args)
+	case "bind":
+		return b.bind(args)
+	case "onState":
+		return b.onState(args)
+	case "onError":
+		return b.onError(args)
+	case "onReset":
+		return b.onReset(args)
+	case "onAuthError":
+		return b.onAuthError(args)
+	case "stats":
+		return b.stats(args)
+	case "state":
+		return b.state(args)
+	case "lastEventId":
+		return b.lastEventID(args)
+	case "clientId":
+		return b.clientID(args)
+	case "close":
+		return b.close(args)
+	case "debug":
+		return b.debug(args)
+	}
+	return nil, badArg("unknown operation " + name)
 }
 
 // funcOfResult is funcOf for a function that returns a value to JS. The
@@ -128,7 +145,7 @@ func argOpts(args []safejs.Value, i int) safejs.Value {
 	if i < len(args) && args[i].Type() == safejs.TypeObject && !args[i].IsNull() {
 		return args[i]
 	}
-	o, _ := newObject(nil)
+	o, _ := newObject()
 	return o
 }
 
@@ -337,13 +354,7 @@ func (b *bridge) bind(args []safejs.Value) (any, error) {
 
 // stateObject is what onState listeners get.
 func stateObject(st StateChange) (safejs.Value, error) {
-	return newObject(map[string]any{
-		"state":       string(st.State),
-		"attempt":     st.Attempt,
-		"nextDelayMs": int(st.NextDelay.Milliseconds()),
-		"status":      st.Status,
-		"lastError":   st.LastError,
-	})
+	return newObject("state", string(st.State), "attempt", st.Attempt, "nextDelayMs", int(st.NextDelay.Milliseconds()), "status", st.Status, "lastError", st.LastError)
 }
 
 func (b *bridge) onState(args []safejs.Value) (any, error) {
@@ -352,6 +363,7 @@ func (b *bridge) onState(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnState(func(st StateChange) {
+		flushDOM()
 		obj, err := stateObject(st)
 		if err == nil {
 			_, err = fn.Invoke(obj)
@@ -390,6 +402,7 @@ func (b *bridge) onError(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnError(func(e error) {
+		flushDOM()
 		if _, err := fn.Invoke(errorObject(e)); err != nil {
 			logError(errors.Join(errors.New("ssekit/sdk: error listener failed"), err))
 		}
@@ -424,7 +437,8 @@ func (b *bridge) onReset(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnReset(func(reason string) {
-		obj, err := newObject(map[string]any{"reason": reason})
+		flushDOM()
+		obj, err := newObject("reason", reason)
 		if err == nil {
 			_, err = fn.Invoke(obj)
 		}
@@ -444,7 +458,8 @@ func (b *bridge) onAuthError(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnAuthError(func(info AuthError) bool {
-		obj, err := newObject(map[string]any{"status": info.Status, "reason": info.Reason})
+		flushDOM()
+		obj, err := newObject("status", info.Status, "reason", info.Reason)
 		if err != nil {
 			c.reportError(err)
 			return false
@@ -472,12 +487,7 @@ func (b *bridge) stats(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	s := c.Stats()
-	return newObject(map[string]any{
-		"received":          s.Received,
-		"droppedDuplicates": s.DroppedDuplicates,
-		"reconnects":        s.Reconnects,
-		"resets":            s.Resets,
-	})
+	return newObject("received", s.Received, "droppedDuplicates", s.DroppedDuplicates, "reconnects", s.Reconnects, "resets", s.Resets)
 }
 
 func (b *bridge) lastEventID(args []safejs.Value) (any, error) {
@@ -527,45 +537,43 @@ func (b *bridge) debug([]safejs.Value) (any, error) {
 	b.mu.Lock()
 	clients, subs := len(b.clients), len(b.subs)
 	b.mu.Unlock()
-	return newObject(map[string]any{
-		"funcs":       d.Funcs,
-		"listeners":   d.Listeners,
-		"liveClients": d.Clients,
-		"clients":     clients,
-		"subs":        subs,
-	})
+	return newObject("funcs", d.Funcs, "listeners", d.Listeners, "liveClients", d.Clients, "clients", clients, "subs", subs)
 }
 
 // jsHandler adapts a JS function to a Handler: it gets {type, id, data,
-// raw}. A schema is checked on the raw payload before anything else.
+// raw}, made (and the JSON decoded) on the JS side by SSEKit.__io.invoke,
+// in one call. A schema is checked on the raw payload before anything
+// else.
 func jsHandler(fn safejs.Value, decode Decode, schema Schema) Handler {
+	io, _ := loaderIO()
 	return func(ev Event) error {
 		if !schema.IsZero() {
 			if err := schema.Check(ev.Data); err != nil {
 				return err
 			}
 		}
-		var data any = ev.Data
-		if decode.WantsJSON(ev.Data) {
-			v, err := jsonParse(ev.Data)
-			switch {
-			case err == nil:
-				data = v
-			case decode == DecodeJSON:
-				return errors.Join(errors.New("ssekit/sdk: decode "+strconv.Quote(ev.Type)+" event as JSON"), err)
-			}
+		flushDOM()
+		parse := 0
+		switch {
+		case decode == DecodeJSON:
+			parse = 2
+		case decode.WantsJSON(ev.Data):
+			parse = 1
 		}
-		obj, err := eventObject(ev, data)
+		r, err := io.Call("invoke", fn, ev.Type, ev.ID, ev.Data, parse)
 		if err != nil {
 			return err
 		}
-		_, err = fn.Invoke(obj)
-		return err
+		if r.Type() == safejs.TypeString {
+			msg, _ := r.String()
+			return errors.Join(errors.New("ssekit/sdk: decode "+strconv.Quote(ev.Type)+" event as JSON"), jsErr("JSON.parse", errors.New(msg)))
+		}
+		return nil
 	}
 }
 
 func eventObject(ev Event, data any) (safejs.Value, error) {
-	return newObject(map[string]any{"type": ev.Type, "id": ev.ID, "data": data, "raw": ev.Data})
+	return newObject("type", ev.Type, "id", ev.ID, "data", data, "raw", ev.Data)
 }
 
 // logError writes to the console, the last resort for errors nobody

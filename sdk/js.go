@@ -5,6 +5,7 @@ package sdk
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/hack-pad/safejs"
 )
@@ -26,9 +27,10 @@ func global(name string) (safejs.Value, error) {
 	return v, nil
 }
 
-// newObject returns a fresh JS object with the given string/number/bool or
-// safejs.Value properties.
-func newObject(props map[string]any) (safejs.Value, error) {
+// newObject returns a fresh JS object with the given properties: name,
+// value, name, value, ... (values are strings, numbers, bools or
+// safejs.Values).
+func newObject(props ...any) (safejs.Value, error) {
 	ctor, err := global("Object")
 	if err != nil {
 		return safejs.Undefined(), err
@@ -37,8 +39,9 @@ func newObject(props map[string]any) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Undefined(), jsErr("new Object", err)
 	}
-	for k, v := range props {
-		if err := obj.Set(k, v); err != nil {
+	for i := 0; i+1 < len(props); i += 2 {
+		k, _ := props[i].(string)
+		if err := obj.Set(k, props[i+1]); err != nil {
 			return safejs.Undefined(), jsErr("set "+k, err)
 		}
 	}
@@ -91,3 +94,32 @@ func getBool(v safejs.Value, name string, def bool) bool {
 	b, _ := p.Bool()
 	return b
 }
+
+// ErrNoLoader is returned by Connect and Bind in a page without
+// www/ssekit.js, whose helpers (SSEKit.__io) carry events and DOM batches
+// across the JS/Go boundary.
+var ErrNoLoader = errors.New("ssekit/sdk: SSEKit.__io is missing: load ssekit.js first")
+
+// loaderIO returns the helpers www/ssekit.js leaves in SSEKit.__io (see
+// there), through which the SDK crosses into JS once per batch of events.
+// ok is false when the page has not loaded ssekit.js.
+func loaderIO() (io safejs.Value, ok bool) {
+	ioOnce.Do(func() {
+		kit, err := global("SSEKit")
+		if err != nil || kit.Type() != safejs.TypeObject || kit.IsNull() {
+			return
+		}
+		v, err := kit.Get("__io")
+		if err != nil || v.Type() != safejs.TypeObject || v.IsNull() {
+			return
+		}
+		ioValue, ioOK = v, true
+	})
+	return ioValue, ioOK
+}
+
+var (
+	ioOnce  sync.Once
+	ioValue safejs.Value
+	ioOK    bool
+)

@@ -23,7 +23,7 @@
 
   function call(name, args) {
     if (!bridge) throw new Error('SSEKit is not ready yet: await SSEKit.ready first');
-    var r = bridge[name].apply(null, args);
+    var r = bridge.apply(null, [name].concat(args));
     if (r instanceof Error) throw r;
     return r;
   }
@@ -79,6 +79,101 @@
     }
   };
   Object.defineProperty(globalThis, 'SSEKit', { value: SSEKit, writable: false, configurable: false });
+
+  // The wasm crosses into JS once per batch of events, not several times
+  // per event: every crossing costs Go a finalized js.Value and a wake of its
+  // scheduler. ssekit.wasm finds these helpers here (a hidden property set
+  // before it runs); the SDK keeps every decision (dedup, dispatch, decode,
+  // reconnect, sanitizing) and owns the EventSource, these only carry data.
+  var maxBatch = 8192; // events: bounds the memory of one batch; a split read costs a rendering in between
+  var io = {
+    // The batch being delivered: apply refers to its strings by index.
+    cur: null,
+    // stream queues the events of es (created, and closed, by the wasm)
+    // and hands them to deliver as one JSON text: a flat array of 0, type,
+    // lastEventId, data for a message, 1 for open, 2 for an error. A batch
+    // ends with the task (the browser dispatches what one read of the
+    // stream holds in a row), at maxBatch events, or at open and error,
+    // which are delivered at once after what was queued before them.
+    // listen(type) adds a message type; close() removes every listener.
+    stream: function (es, deliver) {
+      var queue = [], scheduled = false, closed = false, types = [], fns = [];
+      var tick = new MessageChannel(); // a task: a microtask would run after every event
+      function flush() {
+        scheduled = false;
+        if (closed || queue.length === 0) return;
+        var q = queue, prev = io.cur;
+        queue = [];
+        io.cur = q;
+        try { deliver(JSON.stringify(q)); } finally { io.cur = prev; }
+      }
+      tick.port1.onmessage = flush;
+      function add(type, fn) { es.addEventListener(type, fn); types.push(type); fns.push(fn); }
+      function message(type, e) {
+        if (typeof e.data !== 'string') return; // the EventSource's own error event
+        queue.push(0, type, e.lastEventId, e.data);
+        if (queue.length >= 4 * maxBatch) flush();
+        else if (!scheduled) { scheduled = true; tick.port2.postMessage(0); }
+      }
+      function now(kind) {
+        return function (e) {
+          if (typeof e.data === 'string') return; // a server event named open or error
+          queue.push(kind);
+          flush();
+        };
+      }
+      add('open', now(1));
+      add('error', now(2));
+      return {
+        listen: function (type) { add(type, function (e) { message(type, e); }); },
+        close: function () {
+          if (closed) return;
+          closed = true;
+          for (var i = 0; i < types.length; i++) es.removeEventListener(types[i], fns[i]);
+          types = fns = queue = [];
+          tick.port1.onmessage = null;
+          tick.port1.close();
+        }
+      };
+    },
+    // apply renders a bound element's batch: json is an array with one
+    // array of nodes per event, a node being a string (a text node), a
+    // number (a text node of that string of the batch being delivered) or
+    // [tag, [name, value, ...], child, ...]. insert is 0 append, 1
+    // prepend, 2 replace; max > 0 keeps the newest max children. Only
+    // createElement, createTextNode, setAttribute, insertBefore and
+    // removeChild: no markup is ever parsed.
+    apply: function (el, insert, max, json) {
+      var doc = el.ownerDocument || document, entries = JSON.parse(json), cur = io.cur;
+      function build(n) {
+        if (typeof n === 'string') return doc.createTextNode(n);
+        if (typeof n === 'number') return doc.createTextNode(cur[n]);
+        var e = doc.createElement(n[0]), a = n[1], i;
+        for (i = 0; i < a.length; i += 2) e.setAttribute(a[i], a[i + 1]);
+        for (i = 2; i < n.length; i++) e.appendChild(build(n[i]));
+        return e;
+      }
+      for (var i = 0; i < entries.length; i++) {
+        var nodes = entries[i];
+        if (insert === 2) while (el.lastChild) el.removeChild(el.lastChild);
+        var ref = insert === 1 ? el.firstChild : null;
+        for (var j = 0; j < nodes.length; j++) el.insertBefore(build(nodes[j]), ref);
+      }
+      if (max > 0) while (el.childNodes.length > max) el.removeChild(insert === 1 ? el.lastChild : el.firstChild);
+    },
+    // invoke calls a handler of on() with {type, id, data, raw}. parse: 0
+    // keeps raw, 1 decodes JSON and keeps raw if that fails, 2 decodes or
+    // returns the parse error's message (and does not call fn). What fn
+    // throws propagates.
+    invoke: function (fn, type, id, raw, parse) {
+      var data = raw;
+      if (parse) {
+        try { data = JSON.parse(raw); } catch (e) { if (parse === 2) return String(e && e.message); }
+      }
+      fn({ type: type, id: id, data: data, raw: raw });
+    }
+  };
+  Object.defineProperty(SSEKit, '__io', { value: io, enumerable: false, writable: false, configurable: false });
 
   // Trusted Types: on a page with require-trusted-types-for 'script' a
   // script URL must come from a policy. Ours is named 'ssekit' and only
@@ -198,7 +293,7 @@
   function scan(node) {
     if (node.nodeType !== 1) return;
     if (node.hasAttribute('data-sse-connect')) wire(node);
-    node.querySelectorAll('[data-sse-connect]').forEach(wire);
+    if (node.firstElementChild) node.querySelectorAll('[data-sse-connect]').forEach(wire);
   }
 
   function watch() {

@@ -91,8 +91,8 @@ func run(command string, runs, n, size int, timeout time.Duration, out string) e
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "run %d %-5s %8.0f events/s (%d events in %.0f ms; published in %v)\n",
-				i+1, p, r.PerSec, r.N, r.Millis, r.Publish.Round(time.Millisecond))
+			fmt.Fprintf(os.Stderr, "run %d %-5s %8.0f events/s (%d events in %.0f ms, first render at %.0f ms; published in %v)\n",
+				i+1, p, r.PerSec, r.N, r.Millis, r.FirstMs, r.Publish.Round(time.Millisecond))
 			rep.Results = append(rep.Results, r)
 		}
 	}

@@ -89,7 +89,8 @@ func (d dropCounter) WithGroup(string) slog.Handler      { return d }
 type result struct {
 	Page     page
 	N        int
-	Millis   float64 // first to last render, in the page's clock
+	Millis   float64 // from just before the first publish to the last render, in the page's clock
+	FirstMs  float64 // from just before the first publish to the first render
 	PerSec   float64 // events rendered per second over that span
 	Publish  time.Duration
 	LoadTime time.Duration // tab open to stream open
@@ -98,6 +99,7 @@ type result struct {
 // pageState is window.bench as the page leaves it.
 type pageState struct {
 	Count int     `json:"count"`
+	Start float64 `json:"start"`
 	First float64 `json:"first"`
 	Last  float64 `json:"last"`
 	Opens int     `json:"opens"`
@@ -146,6 +148,9 @@ func (b *bench) run(browser context.Context, p page, id string, n, size int, tim
 			return result{}, fmt.Errorf("%w: profiler: %w", errRun, err)
 		}
 	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`window.bench.start = performance.now()`)); err != nil {
+		return result{}, fmt.Errorf("%w: %s: mark the start: %w", errRun, p, err)
+	}
 	drops := b.drops.Load()
 	pubStart := time.Now()
 	pad := strings.Repeat("x", max(size-9, 0))
@@ -192,11 +197,11 @@ func (b *bench) run(browser context.Context, p page, id string, n, size int, tim
 		return result{}, fmt.Errorf("%w: %s: the stream opened %d times, want once", errRun, p, st.Opens)
 	case b.drops.Load() != drops:
 		return result{}, fmt.Errorf("%w: %s: the hub dropped the stream as slow", errRun, p)
-	case st.Last <= st.First:
-		return result{}, fmt.Errorf("%w: %s: no time between the first and the last render (%v ms)", errRun, p, st.Last-st.First)
+	case st.Start <= 0 || st.First < st.Start || st.Last <= st.Start:
+		return result{}, fmt.Errorf("%w: %s: renders at %v and %v ms, not after the start at %v ms", errRun, p, st.First, st.Last, st.Start)
 	}
-	ms := st.Last - st.First
-	return result{Page: p, N: n, Millis: ms, PerSec: float64(n-1) / ms * 1000, Publish: published, LoadTime: loaded}, nil
+	ms := st.Last - st.Start
+	return result{Page: p, N: n, Millis: ms, FirstMs: st.First - st.Start, PerSec: float64(n) / ms * 1000, Publish: published, LoadTime: loaded}, nil
 }
 
 // waitClient waits until the hub lists a stream of id.
