@@ -59,6 +59,9 @@ func run(command string, runs, n, size int, timeout time.Duration, out string) e
 	if rep.Floor, err = buildWasm(dir, "floor.wasm", "./e2e/browserbench/floor"); err != nil {
 		return err
 	}
+	if rep.SafeFloor, err = buildWasm(dir, "floor-safejs.wasm", "./e2e/browserbench/floor/safejs"); err != nil {
+		return err
+	}
 	if rep.SDK, err = buildWasm(dir, "ssekit.wasm", "./wasm"); err != nil {
 		return err
 	}

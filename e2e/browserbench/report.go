@@ -27,8 +27,8 @@ type report struct {
 	Started                       time.Time
 	LoadStart, LoadEnd            string
 	Results                       []result
-	Floor, SDK                    wasmSize
-	ProfFuncs, ProfPkgs           []share // self time of a profiled wasm run
+	Floor, SafeFloor, SDK         wasmSize // SafeFloor: the floor through safejs
+	ProfFuncs, ProfPkgs           []share  // self time of a profiled wasm run
 }
 
 // summary is the median and range of one figure over runs.
@@ -119,17 +119,26 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "### Wasm size against the Go floor\n\n")
 	fmt.Fprintf(&b, "Both built with the flags of the Makefile's `wasm` target (`GOOS=js GOARCH=wasm go build %s`); gzip and brotli at best "+
 		"compression, as `scripts/wasmsize` and the server use. The floor is `e2e/browserbench/floor`: a Go wasm that only opens an "+
-		"`EventSource` through `syscall/js`. Bytes; 1 KB = 1000 B.\n\n", strings.Join(quoteFlags(wasmFlags), " "))
+		"`EventSource` through `syscall/js`; `e2e/browserbench/floor/safejs` does the same through `github.com/hack-pad/safejs`, as the SDK must. Bytes; 1 KB = 1000 B.\n\n", strings.Join(quoteFlags(wasmFlags), " "))
 	fmt.Fprintf(&b, "| wasm | raw | gzip | brotli |\n|---|--:|--:|--:|\n")
-	f, s := r.Floor.sizes, r.SDK.sizes
-	fmt.Fprintf(&b, "| floor | %d | %d | %d |\n| ssekit.wasm | %d | %d | %d |\n| **added** | %d | %d | **%d** |\n\n",
-		f.Raw, f.Gzip, f.Brotli, s.Raw, s.Gzip, s.Brotli, s.Raw-f.Raw, s.Gzip-f.Gzip, s.Brotli-f.Brotli)
-	over := s.Brotli - f.Brotli
+	f, sf, s := r.Floor.sizes, r.SafeFloor.sizes, r.SDK.sizes
+	fmt.Fprintf(&b, "| floor | %d | %d | %d |\n| floor through safejs | %d | %d | %d |\n| ssekit.wasm | %d | %d | %d |\n"+
+		"| **added** over the floor | %d | %d | **%d** |\n| of which safejs alone | %d | %d | %d |\n| of which the SDK, over the floor through safejs | %d | %d | %d |\n\n",
+		f.Raw, f.Gzip, f.Brotli, sf.Raw, sf.Gzip, sf.Brotli, s.Raw, s.Gzip, s.Brotli,
+		s.Raw-f.Raw, s.Gzip-f.Gzip, s.Brotli-f.Brotli, sf.Raw-f.Raw, sf.Gzip-f.Gzip, sf.Brotli-f.Brotli,
+		s.Raw-sf.Raw, s.Gzip-sf.Gzip, s.Brotli-sf.Brotli)
+	over, safe := s.Brotli-f.Brotli, sf.Brotli-f.Brotli
 	if over <= goalOverBr {
 		fmt.Fprintf(&b, "Goal (at most %d B brotli added): **met**, with %d B to spare.\n\n", goalOverBr, goalOverBr-over)
 	} else {
 		fmt.Fprintf(&b, "Goal (at most %d B brotli added): **missed**, by %d B (%.0f KB). `make test` (`make wasm-size`) holds the "+
 			"current figure with a small margin (`WASM_OVER_FLOOR` in the Makefile) until the goal is met.\n\n", goalOverBr, over-goalOverBr, float64(over-goalOverBr)/1000)
+		if safe > goalOverBr {
+			fmt.Fprintf(&b, "What is in the way: the SDK must reach the browser through `github.com/hack-pad/safejs`, and "+
+				"`e2e/browserbench/floor/safejs` (the same floor, through safejs) already adds %d B brotli, more than the goal: its "+
+				"error capture imports `fmt` (and with it `reflect`, `strconv`, `os`, `time`'s `internal/godebug`). Over that floor the SDK "+
+				"adds %d B (goal %s).\n\n", safe, s.Brotli-sf.Brotli, map[bool]string{true: "met", false: "missed"}[s.Brotli-sf.Brotli <= goalOverBr])
+		}
 	}
 	r.writeBreakdown(&b)
 	return b.String()

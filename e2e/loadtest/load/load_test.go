@@ -123,7 +123,7 @@ func TestConfig_validate(t *testing.T) {
 		{"paced", func(c *Config) { c.Interval = 20 * time.Millisecond }, ""},
 		{"negative interval", func(c *Config) { c.Interval = -time.Millisecond }, "interval"},
 		{"interval too long", func(c *Config) { c.Interval = MaxInterval + 1 }, "interval"},
-		{"paced past the timeout", func(c *Config) { c.Interval, c.Timeout = time.Second, 5 * time.Second }, "events × interval"},
+		{"paced past the timeout", func(c *Config) { c.Interval, c.Timeout = time.Second, 5*time.Second }, "events × interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
