@@ -6,6 +6,10 @@
   if (globalThis.SSEKit && globalThis.SSEKit.ready) return; // included twice
 
   var script = document.currentScript;
+  // <script src="ssekit.js" data-wasm="none">: a page whose own Go wasm uses
+  // the SDK package gets the helpers it needs (SSEKit.__io) and nothing
+  // else: ssekit.wasm is not loaded and the JS API stays unavailable.
+  var helpersOnly = !!(script && script.getAttribute('data-wasm') === 'none');
   // Where wasm_exec.js and ssekit.wasm live: globalThis.SSEKIT_BASE when the
   // page sets it (a CDN, a bundle), else beside this script (or beside
   // ssekit.mjs, which imports this file as a module).
@@ -22,6 +26,7 @@
   var ready = new Promise(function (res, rej) { resolveReady = res; rejectReady = rej; });
 
   function call(name, args) {
+    if (helpersOnly) throw new Error('ssekit.js was loaded with data-wasm="none": only the helpers of a Go SDK app are there, not the JS API');
     if (!bridge) throw new Error('SSEKit is not ready yet: await SSEKit.ready first');
     var r = bridge.apply(null, [name].concat(args));
     if (r instanceof Error) throw r;
@@ -244,7 +249,7 @@
       });
     });
   }
-  start().catch(function (e) { rejectReady(e); });
+  if (!helpersOnly) start().catch(function (e) { rejectReady(e); });
 
   // Declarative markup, wired once the wasm is ready and the document is
   // parsed: an element with data-sse-connect="url" opens a stream; inside it
