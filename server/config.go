@@ -105,13 +105,7 @@ func WithWriteTimeout(d time.Duration) Option {
 // d of latency for fewer write calls under load. Must be 0..100ms. Defaults
 // to 0 (frames that arrive while a flusher works still share a write).
 func WithWriteDelay(d time.Duration) Option {
-	return func(c *config) error {
-		c.writeDelay = d
-		if d < 0 || d > 100*time.Millisecond {
-			return fmt.Errorf("ssekit/server: write delay %v: want 0..100ms", d)
-		}
-		return nil
-	}
+	return func(c *config) error { c.writeDelay = d; return upTo100ms("write delay", d) }
 }
 
 // WithFlushInterval paces the writers of HTTP/1.x streams: a flusher
@@ -119,17 +113,20 @@ func WithWriteDelay(d time.Duration) Option {
 // everything queued for a stream in one call. A frame that comes after a
 // quiet spell of d or more goes out at once; under load, frames published
 // within d of the previous round wait for the next one and share its write.
-// So a sparse stream gets no added latency, a busy one at most d, for far
-// fewer write calls per event. Must be 0..100ms; 0 starts a round as soon
-// as the previous one ends. Defaults to 2ms.
+// So a sparse stream gets no added latency, a busy one at most d (or 1.5
+// times a round's length, when rounds take longer than d), for far fewer
+// write calls per event. Must be 0..100ms; 0 paces by the round's length
+// alone. Defaults to 5ms.
 func WithFlushInterval(d time.Duration) Option {
-	return func(c *config) error {
-		c.flushEvery = d
-		if d < 0 || d > 100*time.Millisecond {
-			return fmt.Errorf("ssekit/server: flush interval %v: want 0..100ms", d)
-		}
-		return nil
+	return func(c *config) error { c.flushEvery = d; return upTo100ms("flush interval", d) }
+}
+
+// upTo100ms checks a pacing option's range.
+func upTo100ms(name string, d time.Duration) error {
+	if d < 0 || d > 100*time.Millisecond {
+		return fmt.Errorf("ssekit/server: %s %v: want 0..100ms", name, d)
 	}
+	return nil
 }
 
 // WithMaxBody limits publish request bodies in bytes. Must be > 0. Defaults

@@ -83,7 +83,7 @@ func newFlags(out io.Writer) (*flags, *flag.FlagSet) {
 	dur(&f.retry, "retry", 3*time.Second, "reconnection delay announced to clients (retry: field)")
 	dur(&f.writeTimeout, "write-timeout", 10*time.Second, "deadline of each write to a stream")
 	dur(&f.writeDelay, "write-delay", 0, "wait this long (0..100ms) before writing, so events published close together share one write")
-	dur(&f.flushInterval, "flush-interval", 5*time.Millisecond, "start a round of writes to HTTP/1.x streams at most this often (0..100ms); a frame after a quiet spell goes out at once, frames under load share one write per stream and round")
+	dur(&f.flushInterval, "flush-interval", 5*time.Millisecond, "start a round of writes to HTTP/1.x streams at most this often (0..100ms; rounds also begin at most every 1.5x the last round's length); a frame after a quiet spell goes out at once, frames under load share one write per stream and round")
 	dur(&f.historyTTL, "history-ttl", 0, "age after which history is dropped; 0 = no age limit")
 	dur(&f.maxStreamDur, "max-stream-duration", 0, "end streams after this long with a reconnect event; 0 = never")
 	dur(&f.wordsInterval, "words-interval", time.Second, "pace of the /sse/words demo")
