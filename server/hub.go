@@ -44,6 +44,7 @@ type Hub struct {
 	outs        map[*rawOut]struct{} // taken-over streams, until they finish
 	flushers    []*flusher
 	nextFlusher atomic.Uint64
+	armedPool   sync.Pool // of *armedSet sized to flushers
 
 	streams sync.WaitGroup
 	closed  atomic.Bool
@@ -97,15 +98,10 @@ func (h *Hub) heartbeat() {
 		case <-h.ctx.Done():
 			return
 		case <-t.C:
-			for i := range h.shards {
-				s := &h.shards[i]
-				s.mu.Lock()
-				for c := range s.all {
-					// A full queue is left alone here: the next event drops it.
-					c.offer(h.pingFrame)
-				}
-				s.mu.Unlock()
-			}
+			a := h.armed()
+			// A full queue is left alone here: the next event drops it.
+			h.eachConn(func(c *conn) { a.offer(c, h.pingFrame) })
+			h.handOver(a)
 		}
 	}
 }
@@ -302,23 +298,17 @@ func (h *Hub) publish(to target, ev wire.Event) (Published, error) {
 func (h *Hub) deliver(e Entry) int {
 	delivered := 0
 	var slow []*conn
-	sp := armedPool.Get().(*[]*rawOut)
-	armed := (*sp)[:0]
+	a := h.armed()
 	if e.to.kind == toClient {
-		delivered, slow, armed = h.shardOf(e.to.name).deliver(h, &e, slow, armed)
+		delivered, slow = h.shardOf(e.to.name).deliver(h, &e, slow, a)
 	} else {
 		for i := range h.shards {
 			var n int
-			n, slow, armed = h.shards[i].deliver(h, &e, slow, armed)
+			n, slow = h.shards[i].deliver(h, &e, slow, a)
 			delivered += n
 		}
 	}
-	for _, f := range h.flushers {
-		f.markAll(armed)
-	}
-	clear(armed)
-	*sp = armed
-	armedPool.Put(sp)
+	h.handOver(a)
 	for _, c := range slow {
 		h.met.slowDrops.Inc()
 		h.log.LogAttrs(h.ctx, slog.LevelWarn, "slow client dropped",
@@ -328,9 +318,6 @@ func (h *Hub) deliver(e Entry) int {
 	h.met.delivered.Add(float64(delivered))
 	return delivered
 }
-
-// armedPool holds deliver's lists of streams to hand to the flushers.
-var armedPool = sync.Pool{New: func() any { return new([]*rawOut) }}
 
 // acceptsPublish says why a publish is refused now, if it is.
 func (h *Hub) acceptsPublish() error {

@@ -267,6 +267,7 @@ func (o *rawOut) writeWaiting(frames [][]byte) error {
 
 // flusher writes the taken-over streams handed to it, in rounds.
 type flusher struct {
+	idx   int // in Hub.flushers
 	mu    sync.Mutex
 	dirty []*rawOut
 	wake  chan struct{}
@@ -280,8 +281,8 @@ type flusher struct {
 	write func(fd uintptr) bool // writev of iov, bound once
 }
 
-func newFlusher(writes prometheus.Counter) *flusher {
-	f := &flusher{wake: make(chan struct{}, 1), writes: writes}
+func newFlusher(idx int, writes prometheus.Counter) *flusher {
+	f := &flusher{idx: idx, wake: make(chan struct{}, 1), writes: writes}
 	f.write = f.writev
 	return f
 }
@@ -291,9 +292,10 @@ func (h *Hub) startFlushers() {
 	n := runtime.GOMAXPROCS(0)
 	h.flushers = make([]*flusher, n)
 	for i := range h.flushers {
-		h.flushers[i] = newFlusher(h.met.writes)
+		h.flushers[i] = newFlusher(i, h.met.writes)
 		go h.flushers[i].run(h.ctx.Done(), h.cfg.writeDelay, h.cfg.flushEvery)
 	}
+	h.armedPool.New = func() any { return &armedSet{lists: make([][]*rawOut, n)} }
 }
 
 // flusherFor picks the flusher of a new stream, round robin.
@@ -308,11 +310,65 @@ func (f *flusher) mark(o *rawOut) {
 	first := len(f.dirty) == 1
 	f.mu.Unlock()
 	if first {
-		select {
-		case f.wake <- struct{}{}:
-		default:
+		f.poke()
+	}
+}
+
+// markAll hands f the streams of outs, all f's, with one wake.
+func (f *flusher) markAll(outs []*rawOut) {
+	if len(outs) == 0 {
+		return
+	}
+	f.mu.Lock()
+	first := len(f.dirty) == 0
+	f.dirty = append(f.dirty, outs...)
+	f.mu.Unlock()
+	if first {
+		f.poke()
+	}
+}
+
+// poke wakes run if it is not awake already.
+func (f *flusher) poke() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// armedSet collects, during one fan-out, the taken-over streams whose
+// queue it armed, one list per flusher, so that each flusher is handed
+// the whole fan-out at once (handOver) rather than stream by stream: a
+// flusher woken by an event then finds every stream of it in one round.
+type armedSet struct {
+	lists [][]*rawOut // by flusher index
+}
+
+// offer is conn.offer for a fan-out: an armed taken-over stream goes into
+// a instead of straight to its flusher.
+func (a *armedSet) offer(c *conn, frame []byte) bool {
+	ok, arm := c.queue.push(frame)
+	if arm {
+		if o := c.out.Load(); o != nil {
+			a.lists[o.fl.idx] = append(a.lists[o.fl.idx], o)
 		}
 	}
+	return ok
+}
+
+// armed gives an empty armedSet; hand it back with handOver.
+func (h *Hub) armed() *armedSet {
+	return h.armedPool.Get().(*armedSet)
+}
+
+// handOver gives each flusher its streams of a and recycles a.
+func (h *Hub) handOver(a *armedSet) {
+	for i, f := range h.flushers {
+		f.markAll(a.lists[i])
+		clear(a.lists[i])
+		a.lists[i] = a.lists[i][:0]
+	}
+	h.armedPool.Put(a)
 }
 
 // run writes the streams marked dirty in rounds. A round begins at most
@@ -322,25 +378,6 @@ func (f *flusher) mark(o *rawOut) {
 // frame after a quiet spell goes out at once; frames that follow close
 // behind pile up and share the next round's one write per stream, so the
 // busier the hub, the fewer write calls per event.
-// markAll hands the streams of outs that are f's to f, with one wake.
-func (f *flusher) markAll(outs []*rawOut) {
-	f.mu.Lock()
-	was := len(f.dirty)
-	for _, o := range outs {
-		if o.fl == f {
-			f.dirty = append(f.dirty, o)
-		}
-	}
-	wake := was == 0 && len(f.dirty) > 0
-	f.mu.Unlock()
-	if wake {
-		select {
-		case f.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
 func (f *flusher) run(done <-chan struct{}, delay, every time.Duration) {
 	var list []*rawOut
 	wait := time.NewTimer(time.Hour)

@@ -60,11 +60,9 @@ func (s *shard) remove(c *conn) bool {
 // A stream still reading history keeps e for later (register merges it by
 // seq).
 //
-// Taken-over streams whose queue it armed are appended to armed rather than
-// handed to their flusher one by one: the caller hands them over together
-// once the event is queued everywhere, so a flusher woken by the event
-// finds every stream of it in one round.
-func (s *shard) deliver(h *Hub, e *Entry, slow []*conn, armed []*rawOut) (int, []*conn, []*rawOut) {
+// Taken-over streams whose queue it armed go into a, which the caller
+// hands over once the event is queued everywhere.
+func (s *shard) deliver(h *Hub, e *Entry, slow []*conn, a *armedSet) (int, []*conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := len(slow)
@@ -80,18 +78,10 @@ func (s *shard) deliver(h *Hub, e *Entry, slow []*conn, armed []*rawOut) (int, [
 			delivered++
 		case !c.pos.fresh(e):
 			// Already written from history, or seen before an outage.
-		default:
-			ok, arm := c.queue.push(e.Frame)
-			if !ok {
-				slow = append(slow, c)
-				return
-			}
+		case a.offer(c, e.Frame):
 			delivered++
-			if arm {
-				if o := c.out.Load(); o != nil {
-					armed = append(armed, o)
-				}
-			}
+		default:
+			slow = append(slow, c)
 		}
 	}
 	switch e.to.kind {
@@ -111,7 +101,7 @@ func (s *shard) deliver(h *Hub, e *Entry, slow []*conn, armed []*rawOut) (int, [
 	for _, c := range slow[first:] {
 		h.unregisterLocked(s, c)
 	}
-	return delivered, slow, armed
+	return delivered, slow
 }
 
 // eachConn calls fn for every registered stream, one shard locked at a
