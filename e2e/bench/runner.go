@@ -40,10 +40,17 @@ func parseScenarios(list string, size int) ([]scenario, error) {
 		var s scenario
 		var err error
 		switch kind {
-		case "broadcast":
+		case "broadcast", "paced":
+			every := ""
+			if kind == "paced" {
+				var ok bool
+				if shape, every, ok = strings.Cut(shape, "@"); !ok {
+					return nil, fmt.Errorf("scenario %q: want paced:CONNSxEVENTS@INTERVAL", item)
+				}
+			}
 			c, e, ok := strings.Cut(shape, "x")
 			if !ok {
-				return nil, fmt.Errorf("scenario %q: want broadcast:CONNSxEVENTS", item)
+				return nil, fmt.Errorf("scenario %q: want %s:CONNSxEVENTS", item, kind)
 			}
 			s.conns, err = strconv.Atoi(c)
 			if err == nil {
@@ -52,25 +59,16 @@ func parseScenarios(list string, size int) ([]scenario, error) {
 			s.size = size
 			s.name = fmt.Sprintf("broadcast-%dx%d", s.conns, s.events)
 			s.headline = fmt.Sprintf("Broadcast: %d streams × %d events of %d bytes", s.conns, s.events, size)
-		case "paced":
-			sh, every, ok := strings.Cut(shape, "@")
-			c, e, ok2 := strings.Cut(sh, "x")
-			if !ok || !ok2 {
-				return nil, fmt.Errorf("scenario %q: want paced:CONNSxEVENTS@INTERVAL", item)
+			if kind == "paced" {
+				if err == nil {
+					s.interval, err = time.ParseDuration(every)
+				}
+				if err == nil && (s.interval <= 0 || s.interval > load.MaxInterval) {
+					err = fmt.Errorf("interval %v", s.interval)
+				}
+				s.name = fmt.Sprintf("paced-%dx%d-%v", s.conns, s.events, s.interval)
+				s.headline = fmt.Sprintf("Paced: %d streams × %d events of %d bytes, one every %v", s.conns, s.events, size, s.interval)
 			}
-			s.conns, err = strconv.Atoi(c)
-			if err == nil {
-				s.events, err = strconv.Atoi(e)
-			}
-			if err == nil {
-				s.interval, err = time.ParseDuration(every)
-			}
-			if err == nil && (s.interval <= 0 || s.interval > load.MaxInterval) {
-				err = fmt.Errorf("interval %v", s.interval)
-			}
-			s.size = size
-			s.name = fmt.Sprintf("paced-%dx%d-%v", s.conns, s.events, s.interval)
-			s.headline = fmt.Sprintf("Paced: %d streams × %d events of %d bytes, one every %v", s.conns, s.events, size, s.interval)
 		case "idle":
 			s.idle = true
 			s.conns, err = strconv.Atoi(shape)
