@@ -4,7 +4,7 @@
 # otherwise it stops with one line naming what to install.
 set -euo pipefail
 
-declare -A pkg=([chromium]=chromium [redis-server]=redis-server [nginx]=nginx)
+declare -A pkg=([chromium]=chromium [redis-server]=redis-server [nginx]=nginx [node]=nodejs)
 missing=()
 for cmd in "$@"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg[$cmd]:-$cmd}")

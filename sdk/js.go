@@ -4,7 +4,6 @@ package sdk
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -15,8 +14,19 @@ import (
 var ErrJS = errors.New("ssekit/sdk: javascript call failed")
 
 func jsErr(op string, err error) error {
-	return fmt.Errorf("%w: %s: %w", ErrJS, op, err)
+	return &callError{op: op, err: err}
 }
+
+// callError is a failed JavaScript call: "ErrJS: op: err", matching both
+// ErrJS and err with errors.Is and errors.As. (Not fmt.Errorf: fmt would
+// bring its printer and reflect into the wasm.)
+type callError struct {
+	op  string
+	err error
+}
+
+func (e *callError) Error() string   { return ErrJS.Error() + ": " + e.op + ": " + e.err.Error() }
+func (e *callError) Unwrap() []error { return []error{ErrJS, e.err} }
 
 // global returns a property of globalThis.
 func global(name string) (safejs.Value, error) {

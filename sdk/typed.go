@@ -1,3 +1,5 @@
+//go:build !(js && wasm && ssekit_nojson)
+
 package sdk
 
 import (
@@ -25,8 +27,10 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // *HandlerError wrapping a *DecodeError, with the event attached; fn is
 // not called and nothing panics. The returned function removes fn.
 //
-// encoding/json is reached only from here, so a wasm binary that never
-// calls On does not carry it.
+// This file is the SDK's only import of encoding/json, and importing it
+// costs a wasm its package initialisation (and fmt's, reflect's and os's)
+// even when On is never called: build with -tags ssekit_nojson to leave
+// On out, as www/ssekit.wasm is built (about 27 KB brotli).
 func On[T any](c *Client, typ string, fn func(T)) (func(), error) {
 	return c.On(typ, func(ev Event) error {
 		var v T

@@ -1,3 +1,5 @@
+//go:build !(js && wasm && ssekit_nojson)
+
 package sdk
 
 import (

@@ -1,9 +1,10 @@
 //go:build js && wasm
 
 // Command safejs is the floor (e2e/browserbench/floor) opening its
-// EventSource through github.com/hack-pad/safejs instead of syscall/js, as
-// the SDK must: its size over the floor is what safejs alone costs, the part
-// of ssekit.wasm's weight over the floor that no cut in the SDK can remove.
+// EventSource through github.com/hack-pad/safejs (as patched in
+// third_party/safejs) instead of syscall/js, as the SDK must: its size over
+// the floor is what safejs alone costs, the part of ssekit.wasm's weight
+// over the floor that no cut in the SDK can remove.
 package main
 
 import "github.com/hack-pad/safejs"
