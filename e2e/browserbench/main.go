@@ -34,20 +34,21 @@ func main() {
 	size := flag.Int("size", 64, "bytes of data per event (at least 9: a sequence number and a space)")
 	out := flag.String("out", "", "write the Markdown fragment here (default: stdout only)")
 	timeout := flag.Duration("timeout", 2*time.Minute, "longest one run may take")
+	devtoolsNetwork := flag.Bool("devtools-network", false, "keep the DevTools Network domain on while measuring (chromedp's default: a protocol event per EventSource message)")
 	flag.Parse()
 	if *runs < 1 || *n < 2 || *size < 9 {
 		fmt.Fprintln(os.Stderr, "browserbench: need -runs >= 1, -n >= 2, -size >= 9")
 		os.Exit(2)
 	}
 	command := strings.TrimSpace("go run ./e2e/browserbench " + strings.Join(os.Args[1:], " "))
-	if err := run(command, *runs, *n, *size, *timeout, *out); err != nil {
+	if err := run(command, *runs, *n, *size, *timeout, *devtoolsNetwork, *out); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(command string, runs, n, size int, timeout time.Duration, out string) error {
-	rep := report{Command: command, Runs: runs, N: n, Size: size, Started: time.Now(), LoadStart: loadavg()}
+func run(command string, runs, n, size int, timeout time.Duration, devtoolsNetwork bool, out string) error {
+	rep := report{Command: command, Runs: runs, N: n, Size: size, Started: time.Now(), LoadStart: loadavg(), DevtoolsNetwork: devtoolsNetwork}
 	rep.Commit, rep.Go, rep.Chromium = machine()
 
 	dir, err := os.MkdirTemp("", "browserbench-")
@@ -88,6 +89,7 @@ func run(command string, runs, n, size int, timeout time.Duration, out string) e
 		return err
 	}
 	defer b.close()
+	b.devtoolsNetwork = devtoolsNetwork
 	for i := range runs {
 		for _, p := range []page{pageWasm, pagePlain} {
 			r, err := b.run(browser, p, fmt.Sprintf("bench-%s-%d", p, i+1), n, size, timeout, nil)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdpnetwork "github.com/chromedp/cdproto/network"
 	cdpprofiler "github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/chromedp"
 
@@ -40,6 +41,9 @@ type bench struct {
 	// symsWasm is a build of ssekit.wasm with its symbols, served to the
 	// profiled run; set before the first run.
 	symsWasm string
+	// devtoolsNetwork keeps the DevTools Network domain on while a run
+	// measures (see run); set before the first run.
+	devtoolsNetwork bool
 }
 
 // startBench starts a hub that holds up to queue frames per stream, so a
@@ -143,6 +147,30 @@ func (b *bench) run(browser context.Context, p page, id string, n, size int, tim
 	}
 	loaded := time.Since(start)
 
+	// chromedp enables the DevTools Network domain in every tab (Navigate
+	// reads its events), and with it on the renderer sends the client a
+	// Network.eventSourceMessageReceived for every message of an
+	// EventSource: 5000 protocol events per run, which no user's browser
+	// sends. Their work runs as a task after each burst of dispatches, so
+	// it delayed a page that renders in a later task (the wasm page hands
+	// a read's events to Go in one) by 50-130 ms, and a page that renders
+	// inside the dispatch (the plain page) not at all. Both pages are
+	// measured with the domain off, and a message event reaching the
+	// client voids the run.
+	var devtoolsMessages atomic.Int64
+	if !b.devtoolsNetwork {
+		if _, err := chromedp.Call(ctx, cdpnetwork.Disable, cdp.Empty{}); err != nil {
+			return result{}, fmt.Errorf("%w: %s: disable the DevTools Network domain: %w", errRun, p, err)
+		}
+		if err := chromedp.Listen(ctx, func(ev any) {
+			if _, ok := ev.(*cdpnetwork.EventEventSourceMessageReceived); ok {
+				devtoolsMessages.Add(1)
+			}
+		}); err != nil {
+			return result{}, fmt.Errorf("%w: %s: %w", errRun, p, err)
+		}
+	}
+
 	if prof != nil {
 		if _, err := chromedp.Call(ctx, cdpprofiler.Start, cdp.Empty{}); err != nil {
 			return result{}, fmt.Errorf("%w: profiler: %w", errRun, err)
@@ -195,6 +223,8 @@ func (b *bench) run(browser context.Context, p page, id string, n, size int, tim
 		return result{}, fmt.Errorf("%w: %s: %d elements added, want %d", errRun, p, st.Count, n)
 	case st.Opens != 1:
 		return result{}, fmt.Errorf("%w: %s: the stream opened %d times, want once", errRun, p, st.Opens)
+	case devtoolsMessages.Load() != 0:
+		return result{}, fmt.Errorf("%w: %s: DevTools reported %d EventSource messages with its Network domain off", errRun, p, devtoolsMessages.Load())
 	case b.drops.Load() != drops:
 		return result{}, fmt.Errorf("%w: %s: the hub dropped the stream as slow", errRun, p)
 	case st.Start <= 0 || st.First < st.Start || st.Last <= st.Start:
