@@ -1,7 +1,5 @@
 package sdk
 
-import "time"
-
 // Backoff is the reconnect delay policy: exponential growth with full
 // jitter. The delay before attempt n (1-based) is a uniformly random
 // duration in [0, min(Max, Initial*Factor^(n-1))], raised to the floor the
@@ -9,30 +7,30 @@ import "time"
 // step and never faster than the server asked.
 type Backoff struct {
 	// Initial caps the first delay. Must be > 0. Defaults to 500ms.
-	Initial time.Duration
+	Initial Duration
 	// Max caps every delay. Must be >= Initial. Defaults to 30s.
-	Max time.Duration
+	Max Duration
 	// Factor multiplies the cap after each failed attempt. Must be >= 1.
 	// Defaults to 2.
 	Factor float64
 	// ResetAfter is how long a connection must stay open before the attempt
 	// counter starts from zero again, so a server that accepts and then drops
 	// every stream still meets a growing delay. Must be > 0. Defaults to 5s.
-	ResetAfter time.Duration
+	ResetAfter Duration
 }
 
 // Backoff defaults.
 const (
-	DefaultInitialBackoff = 500 * time.Millisecond
-	DefaultMaxBackoff     = 30 * time.Second
+	DefaultInitialBackoff = 500 * millisecond
+	DefaultMaxBackoff     = 30 * second
 	DefaultBackoffFactor  = 2
-	DefaultResetAfter     = 5 * time.Second
+	DefaultResetAfter     = 5 * second
 )
 
 // maxDelay bounds any delay the SDK waits, Retry-After included: browsers
 // run a setTimeout longer than 2^31-1 ms at once, so a huge value from a
 // server would turn into a tight loop.
-const maxDelay = 24 * time.Hour
+const maxDelay = 24 * hour
 
 // withDefaults fills zero or out-of-range fields with the defaults.
 func (b Backoff) withDefaults() Backoff {
@@ -59,7 +57,7 @@ func (b Backoff) withDefaults() Backoff {
 
 // Cap is the largest delay before attempt n (1-based): Initial*Factor^(n-1),
 // at most Max.
-func (b Backoff) Cap(n int) time.Duration {
+func (b Backoff) Cap(n int) Duration {
 	b = b.withDefaults()
 	c := float64(b.Initial)
 	for i := 1; i < n && c < float64(b.Max); i++ {
@@ -68,20 +66,20 @@ func (b Backoff) Cap(n int) time.Duration {
 	if c >= float64(b.Max) {
 		return b.Max
 	}
-	return time.Duration(c)
+	return Duration(c)
 }
 
 // Delay is the wait before attempt n: rnd (in [0, 1)) picks a point in
 // [0, Cap(n)], and the result is at least floor.
-func (b Backoff) Delay(n int, floor time.Duration, rnd float64) time.Duration {
+func (b Backoff) Delay(n int, floor Duration, rnd float64) Duration {
 	if rnd < 0 || rnd >= 1 {
 		rnd = 0
 	}
-	d := time.Duration(rnd * float64(b.Cap(n)+1))
+	d := Duration(rnd * float64(b.Cap(n)+1))
 	return clampDelay(max(d, floor))
 }
 
 // clampDelay keeps d within [0, maxDelay].
-func clampDelay(d time.Duration) time.Duration {
+func clampDelay(d Duration) Duration {
 	return min(max(d, 0), maxDelay)
 }

@@ -1,3 +1,5 @@
+//go:build !(js && wasm && ssekit_jsapi)
+
 package sdk
 
 import (

@@ -1,10 +1,5 @@
 package sdk
 
-import (
-	"strconv"
-	"strings"
-)
-
 // The browser layer crosses into JavaScript once per batch of events, not
 // several times per event: www/ssekit.js queues what the EventSource
 // dispatches and hands it over as one JSON text per task (readBatch), and
@@ -83,7 +78,7 @@ func (s *scanner) nextString() (string, bool) {
 	// JSON.stringify escapes control characters and lone surrogates and
 	// the page's text reaches Go as UTF-8, so a string without a backslash
 	// is its own value.
-	if n := strings.IndexByte(s.s[s.i+1:], '"'); n >= 0 && strings.IndexByte(s.s[s.i+1:s.i+1+n], '\\') < 0 {
+	if n := indexByte(s.s[s.i+1:], '"'); n >= 0 && indexByte(s.s[s.i+1:s.i+1+n], '\\') < 0 {
 		v := s.s[s.i+1 : s.i+1+n]
 		s.i += n + 2
 		return v, true
@@ -122,7 +117,7 @@ func (r *renderBuf) add(tag string, nodes []*Node, ref int) {
 		if comma {
 			r.buf = append(r.buf, ',')
 		}
-		r.buf = strconv.AppendInt(r.buf, int64(ref), 10)
+		r.buf = appendInt(r.buf, int64(ref))
 	}
 	for _, n := range nodes {
 		if comma {

@@ -90,13 +90,12 @@ func ParseBindOptions(mode, insert string, max float64) (BindOptions, error) {
 // a container: li in lists, span in elements that hold phrasing content,
 // div elsewhere. Wrappers never carry attributes.
 func wrapperTag(containerTag string) string {
-	switch lowerASCII(containerTag) {
-	case "ul", "ol", "menu":
+	switch tag := lowerASCII(containerTag); {
+	case inWords("ul ol menu", tag):
 		return "li"
-	case "p", "span", "a", "b", "i", "em", "strong", "code", "pre", "label", "small",
-		"h1", "h2", "h3", "h4", "h5", "h6", "button", "q", "s", "u", "sub", "sup", "mark", "abbr", "cite", "time":
+	case inWords("p span a b i em strong code pre label small h1 h2 h3 h4 h5 h6 button q s u sub sup mark abbr cite time", tag):
 		return "span"
-	case "tbody", "thead", "tfoot", "table", "tr", "select", "colgroup", "datalist", "optgroup":
+	case inWords("tbody thead tfoot table tr select colgroup datalist optgroup", tag):
 		return "" // no safe plain wrapper: insert the bare nodes
 	}
 	return "div"

@@ -1,10 +1,5 @@
 package sdk
 
-import (
-	"strconv"
-	"time"
-)
-
 // Verdict is what the client does after a failed stream.
 type Verdict int
 
@@ -37,10 +32,8 @@ type Failure struct {
 	Err error
 }
 
-// Classify decides what a failure means for the next attempt. retryAfter
-// is the parsed Retry-After (0 when absent or unparsable). reason is a
-// short text for the state's LastError.
-func Classify(f Failure, now time.Time) (v Verdict, retryAfter time.Duration, reason string) {
+// classifyAt is Classify at now, in nanoseconds since 1970 UTC.
+func classifyAt(f Failure, now int64) (v Verdict, retryAfter Duration, reason string) {
 	switch f.Status {
 	case 0:
 		return VerdictBackoff, 0, "network error"
@@ -52,17 +45,17 @@ func Classify(f Failure, now time.Time) (v Verdict, retryAfter time.Duration, re
 	case 204:
 		return VerdictStop, 0, "204 No Content: the server ended the stream for good"
 	case 401, 403:
-		return VerdictAuth, 0, "HTTP " + strconv.Itoa(f.Status) + ": not authorized"
+		return VerdictAuth, 0, "HTTP " + itoa(f.Status) + ": not authorized"
 	case 400, 404, 405, 410:
-		return VerdictStop, 0, "HTTP " + strconv.Itoa(f.Status) + ": retrying cannot succeed"
+		return VerdictStop, 0, "HTTP " + itoa(f.Status) + ": retrying cannot succeed"
 	case 429, 503:
-		d, ok := ParseRetryAfter(f.RetryAfter, now)
+		d, ok := retryAfterAt(f.RetryAfter, now)
 		if !ok {
-			return VerdictBackoff, 0, "HTTP " + strconv.Itoa(f.Status)
+			return VerdictBackoff, 0, "HTTP " + itoa(f.Status)
 		}
-		return VerdictRetryAfter, d, "HTTP " + strconv.Itoa(f.Status) + ": retry after " + secondsText(d)
+		return VerdictRetryAfter, d, "HTTP " + itoa(f.Status) + ": retry after " + secondsText(d)
 	}
-	return VerdictBackoff, 0, "HTTP " + strconv.Itoa(f.Status)
+	return VerdictBackoff, 0, "HTTP " + itoa(f.Status)
 }
 
 func isEventStream(contentType string) bool {
@@ -70,10 +63,8 @@ func isEventStream(contentType string) bool {
 	return equalFoldASCII(trimSpace(mt), "text/event-stream")
 }
 
-// ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
-// (a date in the past means now). The result is at most 24h; ok is false
-// when the value is absent or malformed.
-func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+// retryAfterAt is ParseRetryAfter at now, in nanoseconds since 1970 UTC.
+func retryAfterAt(v string, now int64) (Duration, bool) {
 	v = trimSpace(v)
 	if v == "" {
 		return 0, false
@@ -84,17 +75,25 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 			if v[i] < '0' || v[i] > '9' {
 				return 0, false
 			}
-			if n <= int64(maxDelay/time.Second) { // past it, the value no longer matters
+			if n <= int64(maxDelay/second) { // past it, the value no longer matters
 				n = n*10 + int64(v[i]-'0')
 			}
 		}
-		if n > int64(maxDelay/time.Second) {
+		if n > int64(maxDelay/second) {
 			return maxDelay, true // too many digits is still "a long time"
 		}
-		return time.Duration(n) * time.Second, true
+		return Duration(n) * second, true
 	}
 	if t, ok := parseHTTPDate(v); ok {
-		return clampDelay(t.Sub(now)), true
+		// In seconds first: a date far off would overflow nanoseconds.
+		secs := t - now/int64(second)
+		switch {
+		case secs > int64(maxDelay/second):
+			return maxDelay, true
+		case secs < 0:
+			return 0, true
+		}
+		return clampDelay(Duration(secs)*second - Duration(now%int64(second))), true
 	}
 	return 0, false
 }
@@ -105,8 +104,9 @@ var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
 // (RFC 9110 5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", the
 // obsolete RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" and asctime
 // "Sun Nov  6 08:49:37 1994". By hand: time.Parse would add its whole
-// layout engine to the wasm. The weekday is not checked.
-func parseHTTPDate(v string) (time.Time, bool) {
+// layout engine to the wasm. The weekday is not checked. The date is in
+// seconds since 1970 UTC.
+func parseHTTPDate(v string) (int64, bool) {
 	var f [8]string
 	n := splitOn(f[:], v, " ,-:")
 	var day, mon, year, clock string
@@ -116,7 +116,7 @@ func parseHTTPDate(v string) (time.Time, bool) {
 	case n == 7: // asctime
 		day, mon, year, clock = f[2], f[1], f[6], f[3]+f[4]+f[5]
 	default:
-		return time.Time{}, false
+		return 0, false
 	}
 	m := 0
 	for i, name := range months {
@@ -128,7 +128,7 @@ func parseHTTPDate(v string) (time.Time, bool) {
 	y, okY := digits(year, 2, 4)
 	hms, okC := digits(clock, 6, 6)
 	if m == 0 || !okD || !okY || !okC || len(year) == 3 {
-		return time.Time{}, false
+		return 0, false
 	}
 	if len(year) == 2 { // RFC 850: the century nearest to now, roughly
 		y += 1900
@@ -138,10 +138,10 @@ func parseHTTPDate(v string) (time.Time, bool) {
 	}
 	h, mi, s := hms/10000, hms/100%100, hms%100
 	if d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 {
-		return time.Time{}, false
+		return 0, false
 	}
 	days := daysFromCivil(y, m, d)
-	return time.Unix(days*86400+int64(h*3600+mi*60+s), 0), true
+	return days*86400 + int64(h*3600+mi*60+s), true
 }
 
 // daysFromCivil is the number of days from 1970-01-01 to y-m-d in the

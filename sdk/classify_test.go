@@ -1,3 +1,5 @@
+//go:build !(js && wasm && ssekit_jsapi)
+
 package sdk
 
 import (
@@ -75,6 +77,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Sun, 06 Nov 1994 25:49:37 GMT", 0, false},
 		{"Sun, 06 Nov 994 08:49:37 GMT", 0, false},
 		{"tomorrow", 0, false},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", 24 * time.Hour, true},
+		{"Mon, 01 Jan 0001 00:00:00 GMT", 0, true},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
@@ -84,6 +88,27 @@ func TestParseRetryAfter(t *testing.T) {
 				t.Fatalf("ParseRetryAfter(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
 			}
 		})
+	}
+}
+
+// TestParseRetryAfter_now: a date is counted from now to the nanosecond,
+// and a now outside the years int64 nanoseconds hold still compares right.
+func TestParseRetryAfter_now(t *testing.T) {
+	t.Parallel()
+	const date = "Sun, 06 Nov 1994 08:49:37 GMT"
+	cases := []struct {
+		now  time.Time
+		want time.Duration
+	}{
+		{time.Date(1994, 11, 6, 8, 49, 0, 250e6, time.UTC), 36*time.Second + 750*time.Millisecond},
+		{time.Date(1994, 11, 6, 8, 49, 37, 1, time.UTC), 0},
+		{time.Time{}, 24 * time.Hour},
+		{time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+	}
+	for _, c := range cases {
+		if got, ok := ParseRetryAfter(date, c.now); got != c.want || !ok {
+			t.Errorf("ParseRetryAfter(%q, %v) = %v, %v; want %v, true", date, c.now, got, ok, c.want)
+		}
 	}
 }
 

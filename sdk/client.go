@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"time"
 )
 
 // Options configure a client. The zero value is the documented default.
@@ -124,16 +123,16 @@ type Client struct {
 	state       StateChange
 	attempt     int
 	authInRow   int
-	openedAt    time.Duration // monotonic time the connection opened; 0 unless open
+	openedAt    Duration // monotonic time the connection opened; 0 unless open
 	everOpen    bool
 	paused      bool
-	serverRetry time.Duration
+	serverRetry Duration
 	lastID      string // the cursor to resume from
 	prevID      string // the last event id seen on the current connection
 	seen        *dedup
 	stats       Stats
 	clientID    string
-	stopTimer   func() bool // a func, not the *time.Timer: see clockStart
+	stopTimer   func() bool // stops the reconnect timer (afterFunc)
 	cancelWait  func()
 	unwatch     func()
 	alive       any // set by the platform layer to count live clients
@@ -148,14 +147,6 @@ type Client struct {
 	queue      []func()
 	delivering bool
 }
-
-// clockStart anchors monotonic. The client keeps durations, not
-// time.Time values: a time.Time inside a type that reaches an interface
-// makes the linker keep time's whole formatting code in the wasm.
-var clockStart = time.Now()
-
-// monotonic is the time since clockStart on the monotonic clock; never 0.
-func monotonic() time.Duration { return time.Since(clockStart) | 1 }
 
 // controlTypes are the event types the client acts on itself.
 var controlTypes = []string{EventConnected, EventReconnect, EventEnd, EventReset}

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/hack-pad/safejs"
@@ -261,7 +260,7 @@ func (st *batchStream) close() {
 
 // probeTimeout bounds a probe; a server that accepts and never answers
 // counts as a network error.
-const probeTimeout = 10 * time.Second
+const probeTimeout = 10 * second
 
 // probe asks with HEAD (the ssekit server answers it on stream paths
 // without opening a stream); a server that does not (405, 501) gets a GET
@@ -305,9 +304,9 @@ func (t *browserTransport) ask(method, url string) Failure {
 	if err != nil {
 		return Failure{Err: jsErr("fetch", err)}
 	}
-	timer := time.AfterFunc(probeTimeout, func() { _, _ = ctl.Call("abort") })
+	stop := afterFunc(probeTimeout, func() { _, _ = ctl.Call("abort") })
 	resp, err := await(p)
-	timer.Stop()
+	stop()
 	// Headers are all a probe wants: abort the body of a fallback GET.
 	defer func() { _, _ = ctl.Call("abort") }()
 	if err != nil {
@@ -378,7 +377,7 @@ func rejection(reason safejs.Value) error {
 	if msg == "" {
 		return ErrRejected
 	}
-	return errors.Join(ErrRejected, errors.New(msg))
+	return join(ErrRejected, errors.New(msg))
 }
 
 func (t *browserTransport) online() bool {

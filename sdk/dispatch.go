@@ -105,7 +105,7 @@ var ErrPanic = errors.New("ssekit/sdk: handler panicked")
 
 func panicError(r any) error {
 	if err, ok := r.(error); ok {
-		return errors.Join(ErrPanic, err)
+		return join(ErrPanic, err)
 	}
 	return ErrPanic
 }

@@ -24,7 +24,7 @@ func (c *Client) Bind(selector, typ string, opts BindOptions) (func(), error) {
 		return nil, jsErr("querySelector", err)
 	}
 	if el.IsNull() || el.IsUndefined() {
-		return nil, errors.Join(ErrNoElement, errors.New("ssekit/sdk: selector "+selector))
+		return nil, join(ErrNoElement, errors.New("ssekit/sdk: selector "+selector))
 	}
 	return c.BindElement(el, typ, opts)
 }

@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"strings"
 	"unicode/utf8"
 )
 
@@ -39,8 +38,8 @@ const legacyEntities = "amp AMP lt LT gt GT quot QUOT nbsp copy COPY reg REG"
 // namedEntity returns the value of a named reference (name without & and ;).
 func namedEntity(name string) (string, bool) {
 	for t := namedEntities; t != ""; {
-		sp := strings.IndexByte(t, ' ')
-		end := sp + strings.IndexByte(t[sp:], 0)
+		sp := indexByte(t, ' ')
+		end := sp + indexByte(t[sp:], 0)
 		if t[:sp] == name {
 			return t[sp+1 : end], true
 		}
@@ -61,7 +60,7 @@ var win1252 = [32]rune{
 // an attribute value (where a legacy reference without semicolon followed by
 // '=' or an alphanumeric stays literal, as in browsers).
 func decodeEntities(s string, inAttr bool) string {
-	i := strings.IndexByte(s, '&')
+	i := indexByte(s, '&')
 	if i < 0 {
 		return s
 	}
@@ -77,7 +76,7 @@ func decodeEntities(s string, inAttr bool) string {
 			b = append(b, out...)
 		}
 		s = s[n:]
-		i = strings.IndexByte(s, '&')
+		i = indexByte(s, '&')
 	}
 	b = append(b, s...)
 	return string(b)
@@ -167,7 +166,7 @@ func digitValue(c byte, base int) int {
 // map literal costs initialisation code and a map in the wasm.
 func inWords(list, w string) bool {
 	for list != "" {
-		i := strings.IndexByte(list, ' ')
+		i := indexByte(list, ' ')
 		if i < 0 {
 			return list == w
 		}

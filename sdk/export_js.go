@@ -5,7 +5,6 @@ package sdk
 import (
 	"errors"
 	"math"
-	"strconv"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -17,9 +16,15 @@ import (
 type bridge struct {
 	mu      sync.Mutex
 	next    int
-	clients map[int]*Client
-	subs    map[int]sub // subscription token -> its client and remove
+	clients map[string]*Client // by handle, in decimal (see handleKey)
+	subs    map[string]sub     // by subscription token: its client and remove
 }
+
+// handleKey is the key of a client handle or a subscription token. The
+// bridge's maps are keyed by strings, as the SDK's others are: a map keyed
+// by int would add the runtime's 64-bit map fast paths to the wasm (about
+// 10 KB of code).
+func handleKey(n int) string { return itoa(n) }
 
 // sub is one registration made through the bridge (on, bind).
 type sub struct {
@@ -31,7 +36,7 @@ type sub struct {
 // resolves SSEKit.ready: one function, called with the name of the
 // operation and its arguments. It lives as long as the page.
 func Export() error {
-	b := &bridge{clients: make(map[int]*Client), subs: make(map[int]sub)}
+	b := &bridge{clients: make(map[string]*Client), subs: make(map[string]sub)}
 	f, err := funcOfResult(func(args []safejs.Value) any {
 		v, err := b.call(args)
 		if err != nil {
@@ -123,7 +128,7 @@ func jsError(err error) any {
 var errArgs = errors.New("ssekit/sdk: bad arguments")
 
 func badArg(what string) error {
-	return errors.Join(errArgs, errors.New("ssekit/sdk: "+what))
+	return join(errArgs, errors.New("ssekit/sdk: "+what))
 }
 
 func argString(args []safejs.Value, i int, name string) (string, error) {
@@ -173,7 +178,7 @@ func (b *bridge) client(args []safejs.Value) (*Client, error) {
 	h, _ := args[0].Int()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, ok := b.clients[h]
+	c, ok := b.clients[handleKey(h)]
 	if !ok {
 		return nil, ErrClosed
 	}
@@ -192,7 +197,7 @@ func jsonOption(v safejs.Value) (string, error) {
 	}
 	s, err := j.Call("stringify", v)
 	if err != nil {
-		return "", errors.Join(errArgs, jsErr("JSON.stringify", err))
+		return "", join(errArgs, jsErr("JSON.stringify", err))
 	}
 	if s.Type() != safejs.TypeString {
 		return "", badArg("options must be an object")
@@ -211,7 +216,7 @@ func (b *bridge) connect(args []safejs.Value) (any, error) {
 	}
 	opts, err := ParseOptionsJSON(raw)
 	if err != nil {
-		return nil, errors.Join(errArgs, err)
+		return nil, join(errArgs, err)
 	}
 	c, err := Connect(url, opts)
 	if err != nil {
@@ -220,7 +225,7 @@ func (b *bridge) connect(args []safejs.Value) (any, error) {
 	b.mu.Lock()
 	b.next++
 	h := b.next
-	b.clients[h] = c
+	b.clients[handleKey(h)] = c
 	b.mu.Unlock()
 	return h, nil
 }
@@ -230,7 +235,7 @@ func (b *bridge) addSub(c *Client, remove func()) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.next++
-	b.subs[b.next] = sub{c: c, remove: remove}
+	b.subs[handleKey(b.next)] = sub{c: c, remove: remove}
 	return b.next
 }
 
@@ -279,7 +284,7 @@ func schemaOption(o safejs.Value) (Schema, error) {
 	}
 	sc, err := ParseSchemaJSON(raw)
 	if err != nil {
-		return Schema{}, errors.Join(errArgs, err)
+		return Schema{}, join(errArgs, err)
 	}
 	return sc, nil
 }
@@ -290,8 +295,8 @@ func (b *bridge) off(args []safejs.Value) (any, error) {
 	}
 	tok, _ := args[0].Int()
 	b.mu.Lock()
-	s := b.subs[tok]
-	delete(b.subs, tok)
+	s := b.subs[handleKey(tok)]
+	delete(b.subs, handleKey(tok))
 	b.mu.Unlock()
 	if s.remove != nil {
 		s.remove()
@@ -321,7 +326,7 @@ func (b *bridge) bind(args []safejs.Value) (any, error) {
 	}
 	opts, err := ParseBindOptions(getString(o, "mode"), getString(o, "insert"), max)
 	if err != nil {
-		return nil, errors.Join(errArgs, err)
+		return nil, join(errArgs, err)
 	}
 	if t, err := o.Get("template"); err == nil && !t.IsUndefined() && !t.IsNull() {
 		switch t.Type() {
@@ -363,16 +368,23 @@ func (b *bridge) onState(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnState(func(st StateChange) {
-		flushDOM()
 		obj, err := stateObject(st)
-		if err == nil {
-			_, err = fn.Invoke(obj)
-		}
-		if err != nil {
-			c.reportError(errors.Join(errors.New("ssekit/sdk: state listener failed"), err))
-		}
+		notify(c, fn, obj, "state listener", err)
 	})
 	return nil, nil
+}
+
+// notify calls a listener of c with obj (flushing bound elements first,
+// so it sees the DOM up to date), and reports what failed to c's error
+// listeners; err is the error of making obj.
+func notify(c *Client, fn, obj safejs.Value, what string, err error) {
+	flushDOM()
+	if err == nil {
+		_, err = fn.Invoke(obj)
+	}
+	if err != nil {
+		c.reportError(join(errors.New("ssekit/sdk: "+what+" failed"), err))
+	}
 }
 
 // clientAndFunc reads the (handle, fn) arguments of the listener methods.
@@ -404,7 +416,7 @@ func (b *bridge) onError(args []safejs.Value) (any, error) {
 	c.OnError(func(e error) {
 		flushDOM()
 		if _, err := fn.Invoke(errorObject(e)); err != nil {
-			logError(errors.Join(errors.New("ssekit/sdk: error listener failed"), err))
+			logError(join(errors.New("ssekit/sdk: error listener failed"), err))
 		}
 	})
 	return nil, nil
@@ -437,14 +449,8 @@ func (b *bridge) onReset(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.OnReset(func(reason string) {
-		flushDOM()
 		obj, err := newObject("reason", reason)
-		if err == nil {
-			_, err = fn.Invoke(obj)
-		}
-		if err != nil {
-			c.reportError(errors.Join(errors.New("ssekit/sdk: reset listener failed"), err))
-		}
+		notify(c, fn, obj, "reset listener", err)
 	})
 	return nil, nil
 }
@@ -469,7 +475,7 @@ func (b *bridge) onAuthError(args []safejs.Value) (any, error) {
 			v, err = await(v)
 		}
 		if err != nil {
-			c.reportError(errors.Join(errors.New("ssekit/sdk: auth hook failed"), err))
+			c.reportError(join(errors.New("ssekit/sdk: auth hook failed"), err))
 			return false
 		}
 		if v.Type() == safejs.TypeBoolean {
@@ -517,7 +523,7 @@ func (b *bridge) close(args []safejs.Value) (any, error) {
 	}
 	h, _ := args[0].Int()
 	b.mu.Lock()
-	delete(b.clients, h)
+	delete(b.clients, handleKey(h))
 	for tok, s := range b.subs {
 		if s.c == c {
 			delete(b.subs, tok)
@@ -566,7 +572,7 @@ func jsHandler(fn safejs.Value, decode Decode, schema Schema) Handler {
 		}
 		if r.Type() == safejs.TypeString {
 			msg, _ := r.String()
-			return errors.Join(errors.New("ssekit/sdk: decode "+strconv.Quote(ev.Type)+" event as JSON"), jsErr("JSON.parse", errors.New(msg)))
+			return join(errors.New("ssekit/sdk: decode "+quote(ev.Type)+" event as JSON"), jsErr("JSON.parse", errors.New(msg)))
 		}
 		return nil
 	}

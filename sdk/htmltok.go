@@ -1,7 +1,5 @@
 package sdk
 
-import "strings"
-
 // A small, strict HTML tokenizer for the sanitizer. It follows the WHATWG
 // tokenizer where that matters for what ends up as text and which tags are
 // seen: comments, doctypes, CDATA sections and processing instructions are
@@ -46,7 +44,7 @@ func (z *tokenizer) next() (token, bool) {
 	}
 	var text []byte
 	for z.pos < len(z.s) {
-		i := strings.IndexByte(z.s[z.pos:], '<')
+		i := indexByte(z.s[z.pos:], '<')
 		if i < 0 {
 			text = append(text, z.s[z.pos:]...)
 			z.pos = len(z.s)
@@ -118,7 +116,7 @@ func (z *tokenizer) markup() (token, markupKind) {
 		z.skipPast(">")
 		return token{}, markupSkipped
 	case c == '!':
-		if strings.HasPrefix(z.s[z.pos:], "<!--") {
+		if hasPrefix(z.s[z.pos:], "<!--") {
 			z.comment()
 			return token{}, markupSkipped
 		}
@@ -137,10 +135,10 @@ func (z *tokenizer) markup() (token, markupKind) {
 func (z *tokenizer) comment() {
 	rest := z.s[z.pos+4:]
 	switch {
-	case strings.HasPrefix(rest, ">"):
+	case hasPrefix(rest, ">"):
 		z.pos += 5
 		return
-	case strings.HasPrefix(rest, "->"):
+	case hasPrefix(rest, "->"):
 		z.pos += 6
 		return
 	}
@@ -242,7 +240,7 @@ func (z *tokenizer) attr() (name, value string, ok bool) {
 	}
 	switch q := z.s[z.pos]; q {
 	case '"', '\'':
-		end := strings.IndexByte(z.s[z.pos+1:], q)
+		end := indexByte(z.s[z.pos+1:], q)
 		if end < 0 {
 			return "", "", false
 		}

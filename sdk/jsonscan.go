@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"errors"
-	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -90,7 +88,7 @@ func fieldInt(fields map[string]jsonField, name string) (int64, bool) {
 // whole number of at most 18 digits: "-12", "3.0". Exponents are not
 // read. By hand: strconv.ParseFloat would add its tables to the wasm.
 func integral(raw string) (int64, bool) {
-	neg := strings.HasPrefix(raw, "-")
+	neg := hasPrefix(raw, "-")
 	if neg {
 		raw = raw[1:]
 	}
@@ -114,7 +112,7 @@ type scanner struct {
 }
 
 func (s *scanner) fail(what string) error {
-	return errors.Join(ErrJSONSyntax, errors.New("ssekit/sdk: at offset "+strconv.Itoa(s.i)+": "+what))
+	return join(ErrJSONSyntax, errors.New("ssekit/sdk: at offset "+itoa(s.i)+": "+what))
 }
 
 func (s *scanner) space() {
@@ -146,13 +144,13 @@ func (s *scanner) value(depth int) (Kind, error) {
 		return KindString, err
 	case c == '-' || ('0' <= c && c <= '9'):
 		return KindNumber, s.number()
-	case strings.HasPrefix(s.s[s.i:], "true"):
+	case hasPrefix(s.s[s.i:], "true"):
 		s.i += 4
 		return KindBoolean, nil
-	case strings.HasPrefix(s.s[s.i:], "false"):
+	case hasPrefix(s.s[s.i:], "false"):
 		s.i += 5
 		return KindBoolean, nil
-	case strings.HasPrefix(s.s[s.i:], "null"):
+	case hasPrefix(s.s[s.i:], "null"):
 		s.i += 4
 		return KindNull, nil
 	}

@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"errors"
-	"strconv"
-	"time"
 )
 
 // The JS API hands its option objects to Go as JSON text (JSON.stringify),
@@ -14,7 +12,7 @@ import (
 var ErrBadOption = errors.New("ssekit/sdk: bad option")
 
 func badOption(what string) error {
-	return errors.Join(ErrBadOption, errors.New("ssekit/sdk: "+what))
+	return join(ErrBadOption, errors.New("ssekit/sdk: "+what))
 }
 
 // ParseOptionsJSON reads the options of SSEKit.connect:
@@ -93,13 +91,13 @@ func ParseOptionsJSON(s string) (Options, error) {
 func ParseSchemaJSON(s string) (Schema, error) {
 	f, kind, err := objectFields(s)
 	if err != nil {
-		return Schema{}, errors.Join(ErrBadSchema, errors.New("ssekit/sdk: schema must be an object of field name -> type, got "+string(kind)))
+		return Schema{}, join(ErrBadSchema, errors.New("ssekit/sdk: schema must be an object of field name -> type, got "+string(kind)))
 	}
 	spec := make(map[string]string, len(f))
 	for name := range f {
 		t, ok := fieldString(f, name)
 		if !ok {
-			return Schema{}, errors.Join(ErrBadSchema, errors.New("ssekit/sdk: schema field "+strconv.Quote(name)+" must be a type name"))
+			return Schema{}, join(ErrBadSchema, errors.New("ssekit/sdk: schema field "+quote(name)+" must be a type name"))
 		}
 		spec[name] = t
 	}
@@ -124,16 +122,16 @@ func boolField(f map[string]jsonField, name string) (bool, error) {
 }
 
 // millisField reads a positive duration in milliseconds (at most a day).
-func millisField(f map[string]jsonField, label, name string) (time.Duration, error) {
+func millisField(f map[string]jsonField, label, name string) (Duration, error) {
 	v, ok := present(f, name)
 	if !ok {
 		return 0, nil
 	}
 	x, ok := decimal(v)
-	if !ok || x <= 0 || x > float64(maxDelay/time.Millisecond) {
+	if !ok || x <= 0 || x > float64(maxDelay/millisecond) {
 		return 0, badOption(label + " must be a positive number of milliseconds, at most a day")
 	}
-	return time.Duration(x * float64(time.Millisecond)), nil
+	return Duration(x * float64(millisecond)), nil
 }
 
 // decimal reads a JSON number without an exponent, like 2, 1.5 or -0.25

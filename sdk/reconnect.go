@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"slices"
-	"strconv"
-	"time"
 )
 
 // The reconnect state machine: every step (a dial, a wait, a probe, an
@@ -177,7 +175,7 @@ func (s sink) failed(f Failure, known bool) {
 	retries := c.opts.MaxRetries
 	switch {
 	case retries < 0 || (retries > 0 && attempt > retries):
-		reason := "gave up after " + strconv.Itoa(attempt-1) + " reconnect attempts"
+		reason := "gave up after " + itoa(attempt-1) + " reconnect attempts"
 		if retries < 0 {
 			reason = "stream failed and reconnecting is off"
 		}
@@ -219,7 +217,7 @@ func (c *Client) takeOverLocked() int {
 
 // decideLocked acts on a classified failure.
 func (c *Client) decideLocked(tok, attempt int, f Failure) {
-	v, retryAfter, reason := Classify(f, time.Now())
+	v, retryAfter, reason := classifyAt(f, wallClock())
 	if f.Status == 0 && f.Err != nil {
 		reason += ": " + f.Err.Error()
 	}
@@ -238,9 +236,9 @@ func (c *Client) decideLocked(tok, attempt int, f Failure) {
 }
 
 // scheduleLocked reports st and wakes after d.
-func (c *Client) scheduleLocked(tok int, d time.Duration, st StateChange) {
+func (c *Client) scheduleLocked(tok int, d Duration, st StateChange) {
 	c.setStateLocked(st)
-	c.stopTimer = time.AfterFunc(d, func() { c.wake(tok) }).Stop
+	c.stopTimer = afterFunc(d, func() { c.wake(tok) })
 }
 
 // authenticateLocked asks the auth hook (on its own goroutine: it may
@@ -254,7 +252,7 @@ func (c *Client) authenticateLocked(tok int, info AuthError) {
 		return
 	}
 	c.authInRow++
-	var d time.Duration
+	var d Duration
 	if c.authInRow > 1 {
 		d = c.opts.Backoff.Delay(c.authInRow-1, c.serverRetry, c.rnd())
 	}
@@ -299,7 +297,7 @@ func (c *Client) connected(ev Event) {
 		c.clientID = id
 	}
 	if ms, ok := fieldInt(fields, "retry"); ok && ms >= 0 {
-		c.serverRetry = clampDelay(time.Duration(ms) * time.Millisecond)
+		c.serverRetry = clampDelay(Duration(ms) * millisecond)
 	}
 	c.mu.Unlock()
 }
@@ -322,10 +320,10 @@ func (c *Client) reset(ev Event) {
 // drain). Come back after its retry; this is not a failure, so the attempt
 // counter does not grow.
 func (c *Client) reconnectRequested(tok int, ev Event) {
-	d := time.Duration(-1)
+	d := Duration(-1)
 	if fields, _, err := objectFields(ev.Data); err == nil {
 		if ms, ok := fieldInt(fields, "retry"); ok && ms >= 0 {
-			d = clampDelay(time.Duration(ms) * time.Millisecond)
+			d = clampDelay(Duration(ms) * millisecond)
 		}
 	}
 	c.mu.Lock()

@@ -33,18 +33,19 @@ func withLastEventID(url, id string) string {
 
 // queryEscape percent-encodes every byte but the unreserved characters of
 // RFC 3986, which any server decodes back to the same id.
-func queryEscape(s string) string {
+func queryEscape(s string) string { return percentEncode(s, "-_.~") }
+
+// percentEncode percent-encodes every byte of s but ASCII letters, digits
+// and the bytes of keep.
+func percentEncode(s, keep string) string {
 	const hex = "0123456789ABCDEF"
 	var b []byte
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+		if c := s[i]; isASCIIAlnum(c) || indexByte(keep, c) >= 0 {
 			b = append(b, c)
-			continue
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
 		}
-		b = append(b, '%')
-		b = append(b, hex[c>>4])
-		b = append(b, hex[c&15])
 	}
 	return string(b)
 }

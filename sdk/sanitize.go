@@ -1,7 +1,5 @@
 package sdk
 
-import "strings"
-
 // Node is one node of a sanitized tree: an allow-listed element (Tag set)
 // or a text node (Tag empty). The browser layer builds it with
 // createElement, createTextNode and setAttribute, never by assigning markup,
@@ -235,7 +233,7 @@ func SafeURL(raw string) (string, bool) {
 			return "", false
 		}
 	}
-	colon := strings.IndexByte(u, ':')
+	colon := indexByte(u, ':')
 	if colon <= 0 || !isASCIIAlpha(u[0]) {
 		return "", false
 	}

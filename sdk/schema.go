@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"errors"
-	"strconv"
-	"strings"
 )
 
 // Schema is a per-type check of an event's JSON payload: which top-level
@@ -42,13 +40,13 @@ func ParseSchema(spec map[string]string) (Schema, error) {
 	for _, name := range names {
 		s := trimSpace(spec[name])
 		r := fieldRule{name: name, spec: s}
-		if t, ok := strings.CutSuffix(s, "?"); ok {
+		if t, ok := cutSuffix(s, "?"); ok {
 			r.optional, s = true, t
 		}
 		for _, k := range splitByte(s, '|') {
 			k = trimSpace(k)
 			if !inWords(schemaTypes, k) {
-				return Schema{}, errors.Join(ErrBadSchema, errors.New("ssekit/sdk: field "+strconv.Quote(name)+": unknown type "+strconv.Quote(k)))
+				return Schema{}, join(ErrBadSchema, errors.New("ssekit/sdk: field "+quote(name)+": unknown type "+quote(k)))
 			}
 			r.kinds = append(r.kinds, k)
 		}
@@ -72,9 +70,9 @@ func (e *SchemaError) Error() string {
 		return "ssekit/sdk: schema: payload is " + e.Got + ", want " + e.Want
 	}
 	if e.Got == "missing" {
-		return "ssekit/sdk: schema: field " + strconv.Quote(e.Field) + " is missing"
+		return "ssekit/sdk: schema: field " + quote(e.Field) + " is missing"
 	}
-	return "ssekit/sdk: schema: field " + strconv.Quote(e.Field) + " is " + e.Got + ", want " + e.Want
+	return "ssekit/sdk: schema: field " + quote(e.Field) + " is " + e.Got + ", want " + e.Want
 }
 
 // Check reports whether data, a JSON text, satisfies s: an object with

@@ -1,7 +1,5 @@
 package sdk
 
-import "time"
-
 // State is a client's connection state.
 type State string
 
@@ -17,8 +15,8 @@ const (
 // StateChange is what state listeners receive.
 type StateChange struct {
 	State     State
-	Attempt   int           // reconnect attempts since the stream was last healthy
-	NextDelay time.Duration // delay before the next attempt, when reconnecting
-	Status    int           // HTTP status of the last failure, 0 when unknown
-	LastError string        // why the last attempt failed, "" when none
+	Attempt   int      // reconnect attempts since the stream was last healthy
+	NextDelay Duration // delay before the next attempt, when reconnecting
+	Status    int      // HTTP status of the last failure, 0 when unknown
+	LastError string   // why the last attempt failed, "" when none
 }

@@ -1,7 +1,5 @@
 package sdk
 
-import "strings"
-
 // Template is markup written by the page author, with {{field}}
 // placeholders, for rendering events. It is sanitized once with the same
 // allow-list as event markup; at render time a placeholder only ever becomes
@@ -148,18 +146,4 @@ func fill(s string, lookup Lookup, esc func(string) string) string {
 }
 
 // escapeURLComponent percent-encodes like JavaScript's encodeURIComponent.
-func escapeURLComponent(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isASCIIAlnum(c) || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b = append(b, c)
-			continue
-		}
-		b = append(b, '%')
-		b = append(b, hex[c>>4])
-		b = append(b, hex[c&15])
-	}
-	return string(b)
-}
+func escapeURLComponent(s string) string { return percentEncode(s, "-_.!~*'()") }

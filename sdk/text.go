@@ -1,15 +1,65 @@
 package sdk
 
-import (
-	"strconv"
-	"time"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // Small string helpers for what the SDK needs of package strings. Each
 // replaces a general function (strings.Fields, ReplaceAll, TrimLeft,
 // ToLower, Split, Duration.String ...) that would bring its Unicode paths
 // and tables into the wasm for inputs that are ASCII by construction.
+
+// itoa is strconv.Itoa.
+func itoa(n int) string { return string(appendInt(nil, int64(n))) }
+
+// appendInt is strconv.AppendInt(b, n, 10).
+func appendInt(b []byte, n int64) []byte {
+	u := uint64(n)
+	if n < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + u%10)
+		if u /= 10; u == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
+}
+
+// quote is strconv.Quote for the SDK's error messages, except that it
+// keeps every valid non-ASCII rune as it is, where strconv.Quote escapes
+// the unprintable ones: its printability tables cost the wasm more than
+// they would ever tell a reader. The result unquotes (strconv.Unquote) to
+// s.
+func quote(s string) string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c >= ' ' && c < 0x7f:
+			b = append(b, c)
+		case c < ' ' && indexByte("\a\b\f\n\r\t\v", c) >= 0:
+			b = append(b, '\\', "abfnrtv"[indexByte("\a\b\f\n\r\t\v", c)])
+		case c >= utf8.RuneSelf:
+			if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n > 1 {
+				b = append(b, s[i:i+n]...)
+				i += n - 1
+				continue
+			}
+			fallthrough
+		default:
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(append(b, '"'))
+}
 
 // removeNUL returns s without its NUL bytes.
 func removeNUL(s string) string {
@@ -50,6 +100,20 @@ func trimBytes(s, cutset string) string {
 	return s
 }
 
+// hasPrefix is strings.HasPrefix.
+func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
+
+// cutSuffix is strings.CutSuffix.
+func cutSuffix(s, suffix string) (before string, found bool) {
+	if len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+// indexByte is strings.IndexByte. (Package strings costs the wasm about 4
+// KB brotli, with unicode's initialisation, for the three functions the
+// SDK used of it.)
 func indexByte(s string, c byte) int {
 	for i := 0; i < len(s); i++ {
 		if s[i] == c {
@@ -124,19 +188,19 @@ func nextField(s string) (field, rest string) {
 	return s[start:], ""
 }
 
-// secondsText writes a delay of whole seconds as time.Duration.String
+// secondsText writes a delay of whole seconds as Duration.String
 // does ("30s", "2m0s", "1h0m0s"); a fraction of a second counts as a
 // second more (the text says how long at least).
-func secondsText(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
+func secondsText(d Duration) string {
+	s := int64((d + second - 1) / second)
 	out := ""
 	if s >= 3600 {
-		out = strconv.FormatInt(s/3600, 10) + "h"
+		out = itoa(int(s/3600)) + "h"
 	}
 	if s >= 60 {
-		out += strconv.FormatInt(s/60%60, 10) + "m"
+		out += itoa(int(s/60%60)) + "m"
 	}
-	return out + strconv.FormatInt(s%60, 10) + "s"
+	return out + itoa(int(s%60)) + "s"
 }
 
 // splitByte cuts s at every sep as strings.Split(s, string(sep)) does:
@@ -221,3 +285,14 @@ func trimSpace(s string) string {
 	}
 	return s
 }
+
+// join is errors.Join for two errors, neither nil: its message is a's and
+// b's on two lines, and errors.Is and errors.As match either. (errors.Join
+// handles any number of errors, nil ones included, in more code than the
+// SDK needs.)
+func join(a, b error) error { return &joinedError{a, b} }
+
+type joinedError struct{ a, b error }
+
+func (e *joinedError) Error() string   { return e.a.Error() + "\n" + e.b.Error() }
+func (e *joinedError) Unwrap() []error { return []error{e.a, e.b} }

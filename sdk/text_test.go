@@ -1,6 +1,11 @@
+//go:build !(js && wasm && ssekit_jsapi)
+
 package sdk
 
 import (
+	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +29,36 @@ var textSamples = []string{
 	"", "a", "a.b", ".a.", "..", "a\x00b\x00", "\x00", "  x  ", "{{a}} {{ b }}", "</script>", "a-->b--!>",
 	"x=1&y=2#f", "?a", "#", "text/event-stream; charset=utf-8", "A\u00a0B\u2028c\td", "ÀÉ Ünïcode", "MiXeD",
 	"\u3000 x\u2029", "\xff ", " \xe3\x80", "\u0085\u00a0", "\t\n\v\f\r ",
+}
+
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	samples := append([]string{"\"\\\a\b\f\n\r\t\v\x01\x1f\x7f", "\ufffd\xef\xbf", "\u200b\u202e\ufeff\U0001F600", "\x80\xc0"}, textSamples...)
+	for _, s := range samples {
+		got := quote(s)
+		if back, err := strconv.Unquote(got); err != nil || back != s {
+			t.Errorf("quote(%q) = %s, which unquotes to %q, %v", s, got, back, err)
+		}
+		printable := utf8.ValidString(s)
+		for _, r := range s {
+			printable = printable && (r < utf8.RuneSelf || unicode.IsPrint(r))
+		}
+		if want := strconv.Quote(s); printable && got != want {
+			t.Errorf("quote(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func TestItoa(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int64{0, 1, -1, 9, 10, -10, 99, 100, 12345, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		if got, want := string(appendInt([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Errorf("appendInt(%d) = %s, want %s", n, got, want)
+		}
+		if got, want := itoa(int(n)), strconv.Itoa(int(n)); got != want {
+			t.Errorf("itoa(%d) = %s, want %s", n, got, want)
+		}
+	}
 }
 
 func TestTextHelpers(t *testing.T) {
@@ -94,5 +129,18 @@ func TestValidUTF8(t *testing.T) {
 		if got, want := validUTF8(s), utf8.ValidString(s); got != want {
 			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+func TestJoin(t *testing.T) {
+	t.Parallel()
+	a, b := errors.New("a"), &HandlerError{Err: errors.New("b")}
+	err := join(a, b)
+	if want := errors.Join(a, b).Error(); err.Error() != want {
+		t.Errorf("join = %q, want %q", err.Error(), want)
+	}
+	var he *HandlerError
+	if !errors.Is(err, a) || !errors.As(err, &he) || he != b {
+		t.Errorf("join(a, b) does not match a and b: Is %v, As %v", errors.Is(err, a), errors.As(err, &he))
 	}
 }

@@ -1,4 +1,4 @@
-//go:build !(js && wasm && ssekit_nojson)
+//go:build !(js && wasm && ssekit_jsapi)
 
 package sdk
 
@@ -27,10 +27,10 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // *HandlerError wrapping a *DecodeError, with the event attached; fn is
 // not called and nothing panics. The returned function removes fn.
 //
-// This file is the SDK's only import of encoding/json, and importing it
-// costs a wasm its package initialisation (and fmt's, reflect's and os's)
-// even when On is never called: build with -tags ssekit_nojson to leave
-// On out, as www/ssekit.wasm is built (about 27 KB brotli).
+// This file is the SDK's only import of encoding/json, whose package
+// initialisation (with fmt's, reflect's and os's) a wasm carries even when
+// On is never called; the JS API's build (-tags ssekit_jsapi, see
+// clock_jsapi.go) leaves On out.
 func On[T any](c *Client, typ string, fn func(T)) (func(), error) {
 	return c.On(typ, func(ev Event) error {
 		var v T

@@ -1,4 +1,4 @@
-//go:build !(js && wasm && ssekit_nojson)
+//go:build !(js && wasm && ssekit_jsapi)
 
 package sdk
 

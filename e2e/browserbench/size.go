@@ -19,7 +19,7 @@ import (
 
 // wasmFlags are the build flags of the Makefile's wasm target (WASM_GCFLAGS
 // and the ldflags), so both wasms are built as ssekit.wasm is shipped.
-var wasmFlags = []string{"-trimpath", "-tags=ssekit_nojson", "-gcflags=all=-l", "-gcflags=runtime=", "-ldflags=-s -w"}
+var wasmFlags = []string{"-trimpath", "-tags=ssekit_jsapi", "-gcflags=all=-l", "-gcflags=runtime=", "-ldflags=-s -w"}
 
 // sizes of one wasm file.
 type sizes struct {
