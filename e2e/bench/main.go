@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ssekit/ssekit/e2e"
 )
 
 func main() {
@@ -129,6 +131,12 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var moreGoals []e2e.GoalRow
+	if o.sections != "" {
+		if moreGoals, err = e2e.ReadGoals(o.sections); err != nil {
+			return err
+		}
+	}
 
 	keep := o.work != ""
 	if !keep {
@@ -162,6 +170,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		Results:    results,
 		Micro:      micro,
 		Sections:   sections,
+		MoreGoals:  moreGoals,
 		MicroCmd:   o.microCmd,
 		Took:       time.Since(started),
 		bins:       bins,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssekit/ssekit/e2e"
 	"github.com/ssekit/ssekit/e2e/loadtest/load"
 )
 
@@ -20,7 +21,8 @@ type report struct {
 	Scenarios  []scenario
 	Results    results
 	Micro      []microBench
-	Sections   []string // markdown fragments appended as they are (e2e/bench/sections/*.md)
+	Sections   []string      // markdown fragments appended as they are (e2e/bench/sections/*.md)
+	MoreGoals  []e2e.GoalRow // the fragments' goals (sections/*.goals.json), added to the table
 	MicroCmd   string
 	Took       time.Duration
 	bins       *binaries
@@ -232,6 +234,13 @@ func (r *report) goals(p printer) {
 		row{"runs without loss, duplicate or reordering", "all", fmt.Sprintf("%d of %d", lossless, runs), "", status(lossless == runs, 0, "")},
 		row{"interleaved runs per figure", fmt.Sprintf("≥ %d", goalRuns), fmt.Sprint(r.Runs), "", status(r.Runs >= goalRuns, 0, "")},
 	)
+	for _, g := range r.MoreGoals {
+		st := "met"
+		if !g.Met {
+			st = strings.TrimSpace("**missed** " + g.Missed)
+		}
+		rows = append(rows, row{g.Goal, g.Target, g.Ours, g.Peer, st})
+	}
 	p("## Goals")
 	p("")
 	p("| goal | target | ssekit | best peer | status |")

@@ -108,3 +108,24 @@ func TestBreakdown(t *testing.T) {
 		}
 	}
 }
+
+func TestReport_goals(t *testing.T) {
+	t.Parallel()
+	r := report{Results: []result{{Page: pageWasm, PerSec: 100}, {Page: pagePlain, PerSec: 300}, {Page: pageWasm, PerSec: 240}, {Page: pagePlain, PerSec: 400}}}
+	r.Floor.sizes.Brotli, r.SDK.sizes.Brotli = 400000, 400000+goalOverBr
+	rows := r.goals()
+	if len(rows) != 2 {
+		t.Fatalf("goals = %+v, want 2 rows", rows)
+	}
+	// ratios 0.33 and 0.60: median 0.47, missed by 0.03; the size is at the goal.
+	if g := rows[0]; g.Met || g.Missed != "by 0.03" || g.Ours != "0.47 (170 events/s)" || g.Peer != "350 events/s (plain EventSource)" {
+		t.Errorf("rate row = %+v", g)
+	}
+	if g := rows[1]; !g.Met || g.Ours != "100000 B" || g.Missed != "" {
+		t.Errorf("size row = %+v", g)
+	}
+	r.SDK.sizes.Brotli++
+	if g := r.goals()[1]; g.Met || g.Missed != "by 1 B" {
+		t.Errorf("size row one byte over = %+v", g)
+	}
+}

@@ -114,5 +114,8 @@ func run(command string, runs, n, size int, timeout time.Duration, devtoolsNetwo
 	if out == "" {
 		return nil
 	}
-	return os.WriteFile(out, []byte(md), 0o644)
+	if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+		return err
+	}
+	return e2e.WriteGoals(strings.TrimSuffix(out, ".md")+".goals.json", rep.goals())
 }

@@ -68,6 +68,27 @@ func (r *report) ratios() []float64 {
 	return out
 }
 
+// goals are the rows this report adds to BENCHMARKS.md's Goals table.
+func (r *report) goals() []e2e.GoalRow {
+	ratio := summarize(r.ratios())
+	wasm, plain := summarize(r.rates(pageWasm)), summarize(r.rates(pagePlain))
+	over := r.SDK.sizes.Brotli - r.Floor.sizes.Brotli
+	rows := []e2e.GoalRow{
+		{Goal: "browser dispatch and render rate, wasm SDK / plain JS", Target: fmt.Sprintf("≥ %.2f", goalRatio),
+			Ours: fmt.Sprintf("%.2f (%.0f events/s)", ratio.med, wasm.med), Peer: fmt.Sprintf("%.0f events/s (plain EventSource)", plain.med),
+			Met: ratio.med >= goalRatio},
+		{Goal: "ssekit.wasm over the minimal Go wasm, brotli", Target: fmt.Sprintf("≤ %d B", goalOverBr),
+			Ours: fmt.Sprintf("%d B", over), Peer: "—", Met: over <= goalOverBr},
+	}
+	if !rows[0].Met {
+		rows[0].Missed = fmt.Sprintf("by %.2f", goalRatio-ratio.med)
+	}
+	if !rows[1].Met {
+		rows[1].Missed = fmt.Sprintf("by %d B", over-goalOverBr)
+	}
+	return rows
+}
+
 func (r *report) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Browser: wasm SDK against plain EventSource, and the wasm's size\n\n")
