@@ -120,3 +120,56 @@ func BenchmarkReadBatch(b *testing.B) {
 		_ = readBatch(string(raw), func(int, Event, int) bool { return true })
 	}
 }
+
+// BenchmarkReceiveBatch is the Go side of the wasm's hot path, natively: a
+// batch of 5000 events as ssekit.js hands it over, read, deduplicated,
+// dispatched and rendered as text into a bound element's buffer (what the
+// browser layer then sends to SSEKit.__io.apply). Per op: one batch.
+func BenchmarkReceiveBatch(b *testing.B) {
+	const n = 5000
+	flat := make([]any, 0, 4*n)
+	for i := range n {
+		id := itoa(i + 1)
+		flat = append(flat, 0, "message", id, "event "+id+" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+	}
+	raw, err := json.Marshal(flat)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := string(raw)
+	ft := newFake()
+	c := newClient("http://h/s", Options{}, ft)
+	if err := c.start(); err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var out renderBuf
+	rendered := 0
+	if _, err := c.On("message", func(ev Event) error {
+		out.add("div", nil, rendered)
+		rendered++
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	s := ft.last(b).s
+	s.opened()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(batch)))
+	for b.Loop() {
+		c.seen.clear() // the same ids again: not duplicates of the last op's
+		c.prevID = ""
+		if err := readBatch(batch, func(kind int, ev Event, pos int) bool {
+			s.event(ev)
+			return true
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if out.take() == "" {
+			b.Fatal("nothing rendered")
+		}
+	}
+	if rendered != n*b.N {
+		b.Fatalf("rendered %d events, want %d", rendered, n*b.N)
+	}
+}
