@@ -45,17 +45,19 @@ func quote(s string) string {
 			b = append(b, '\\', c)
 		case c >= ' ' && c < 0x7f:
 			b = append(b, c)
-		case c < ' ' && indexByte("\a\b\f\n\r\t\v", c) >= 0:
-			b = append(b, '\\', "abfnrtv"[indexByte("\a\b\f\n\r\t\v", c)])
 		case c >= utf8.RuneSelf:
 			if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n > 1 {
 				b = append(b, s[i:i+n]...)
 				i += n - 1
 				continue
 			}
-			fallthrough
+			fallthrough // an invalid byte
 		default:
-			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+			if k := indexByte("\a\b\f\n\r\t\v", c); k >= 0 {
+				b = append(b, '\\', "abfnrtv"[k])
+			} else {
+				b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+			}
 		}
 	}
 	return string(append(b, '"'))
