@@ -228,29 +228,44 @@ func TestReconnect_401CallsTheAuthHook(t *testing.T) {
 
 func TestReconnect_503RetryAfterHonoured(t *testing.T) {
 	t.Parallel()
-	hub := StartHub(t)
-	g := startGate(t, hub)
-	g.fail(2, http.StatusServiceUnavailable, "Retry-After", "1")
-	ctx := openPageAt(t, g.URL)
-	recordJS(t, ctx, "/api/sse/connect/patient", `{backoff: {initialMs: 10, maxMs: 20}}`)
-	WaitJS(t, ctx, `window.__rec.states.at(-1).state === 'open'`)
-	var wait *jsState
-	for _, s := range states(t, ctx) {
-		if s.State == "reconnecting" {
-			wait = &s
-		}
-	}
-	if wait == nil || wait.Status != 503 || wait.NextDelayMs < 1000 {
-		t.Fatalf("wait %+v, want status 503 and at least the 1000ms of Retry-After", wait)
-	}
-	reqs := g.requests()
-	if len(reqs) != 3 || reqs[1].method != "HEAD" || reqs[2].method != "GET" {
-		t.Fatalf("requests %+v, want GET, HEAD, GET", reqs)
-	}
-	// Measured at the server: the retry came no earlier than Retry-After
-	// after the answer that carried it.
-	if gap := reqs[2].at.Sub(reqs[1].at); gap < time.Second {
-		t.Fatalf("next attempt %v after the 503, want >= 1s", gap)
+	// Retry-After as delay-seconds, and as an HTTP date (which the browser
+	// build reads against Date.now): 3s ahead in whole seconds, taken
+	// before the page opens, so the wait is under 3s and well over 1s.
+	for _, c := range []struct {
+		name         string
+		value        func() string
+		minMs, maxMs int
+	}{
+		{"seconds", func() string { return "1" }, 1000, 0},
+		{"http-date", func() string { return time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat) }, 1000, 3000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			hub := StartHub(t)
+			g := startGate(t, hub)
+			g.fail(2, http.StatusServiceUnavailable, "Retry-After", c.value())
+			ctx := openPageAt(t, g.URL)
+			recordJS(t, ctx, "/api/sse/connect/patient", `{backoff: {initialMs: 10, maxMs: 20}}`)
+			WaitJS(t, ctx, `window.__rec.states.at(-1).state === 'open'`)
+			var wait *jsState
+			for _, s := range states(t, ctx) {
+				if s.State == "reconnecting" {
+					wait = &s
+				}
+			}
+			if wait == nil || wait.Status != 503 || wait.NextDelayMs < c.minMs || c.maxMs > 0 && wait.NextDelayMs > c.maxMs {
+				t.Fatalf("wait %+v, want status 503 and a delay of at least %dms (at most %dms) from Retry-After", wait, c.minMs, c.maxMs)
+			}
+			reqs := g.requests()
+			if len(reqs) != 3 || reqs[1].method != "HEAD" || reqs[2].method != "GET" {
+				t.Fatalf("requests %+v, want GET, HEAD, GET", reqs)
+			}
+			// Measured at the server: the retry came no earlier than
+			// Retry-After after the answer that carried it.
+			if gap := reqs[2].at.Sub(reqs[1].at); gap < time.Duration(c.minMs)*time.Millisecond {
+				t.Fatalf("next attempt %v after the 503, want >= %dms", gap, c.minMs)
+			}
+		})
 	}
 }
 
