@@ -151,7 +151,13 @@ type Client struct {
 // controlTypes are the event types the client acts on itself.
 var controlTypes = []string{EventConnected, EventReconnect, EventEnd, EventReset}
 
-func isControl(typ string) bool { return slices.Contains(controlTypes, typ) }
+func isControl(typ string) bool {
+	switch typ {
+	case EventConnected, EventReconnect, EventEnd, EventReset:
+		return true
+	}
+	return false
+}
 
 // sortStrings is an insertion sort for the few names the SDK orders:
 // slices.Sort's generic pdqsort costs more wasm than it saves time here.
