@@ -30,12 +30,8 @@ func TestBatch_burstKeepsOrderMaxAndHandlers(t *testing.T) {
 	const n = 3000
 	hub := StartHub(t, server.WithQueueSize(n+64))
 	ctx := loadPage(t, hub, "/")
+	addContainers(t, ctx, "b-all:div", "b-last:ul", "b-one:p", "b-solo:div")
 	EvalJS[bool](t, ctx, `(() => {
-		for (const [id, tag] of [['b-all', 'div'], ['b-last', 'ul'], ['b-one', 'p'], ['b-solo', 'div']]) {
-			const el = document.createElement(tag);
-			el.id = id;
-			document.body.append(el);
-		}
 		// Count the batches the loader applies to #b-solo, bound by a
 		// client without handlers (a handler gets the DOM up to date, so
 		// with one the SDK applies before each call).
@@ -117,12 +113,8 @@ func TestBatch_xssInOneBurst(t *testing.T) {
 	t.Parallel()
 	hub := StartHub(t, server.WithQueueSize(1024))
 	ctx := loadPage(t, hub, "/")
+	addContainers(t, ctx, "bx-text:div", "bx-html:div", "bx-tmpl:ul", "bx-table:table")
 	EvalJS[bool](t, ctx, `(() => {
-		for (const [id, tag] of [['bx-text', 'div'], ['bx-html', 'div'], ['bx-tmpl', 'ul'], ['bx-table', 'table']]) {
-			const el = document.createElement(tag);
-			el.id = id;
-			document.body.append(el);
-		}
 		window.__states = [];
 		const c = SSEKit.connect('/api/sse/connect/bx');
 		c.onState(s => window.__states.push(s.state));

@@ -136,3 +136,22 @@ const auditJS = `((sel, wrapper) => {
 	}
 	return bad;
 })`
+
+// addContainers appends one empty element per "id:tag" to the page's body,
+// for a test to bind streams to.
+func addContainers(t *testing.T, ctx context.Context, idTags ...string) {
+	t.Helper()
+	raw, err := json.Marshal(idTags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	EvalJS[bool](t, ctx, `(() => {
+		for (const it of `+string(raw)+`) {
+			const [id, tag] = it.split(':');
+			const el = document.createElement(tag);
+			el.id = id;
+			document.body.append(el);
+		}
+		return true;
+	})()`)
+}

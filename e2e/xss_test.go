@@ -80,12 +80,8 @@ func TestXSS_corpus(t *testing.T) {
 	}
 	hub := StartHub(t)
 	ctx := loadPage(t, hub, "/")
+	addContainers(t, ctx, "xss-text:div", "xss-html:div", "xss-list:ul", "xss-tmpl:ul", "xss-control:div")
 	EvalJS[bool](t, ctx, `(() => {
-		for (const [id, tag] of [['xss-text', 'div'], ['xss-html', 'div'], ['xss-list', 'ul'], ['xss-tmpl', 'ul'], ['xss-control', 'div']]) {
-			const el = document.createElement(tag);
-			el.id = id;
-			document.body.append(el);
-		}
 		window.__states = [];
 		const c = SSEKit.connect('/api/sse/connect/xss');
 		c.onState(s => window.__states.push(s.state));
