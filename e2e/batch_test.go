@@ -135,18 +135,8 @@ func TestBatch_xssInOneBurst(t *testing.T) {
 		` && document.querySelector('#bx-html').children.length === `+n+
 		` && document.querySelector('#bx-tmpl').children.length === `+n)
 
-	texts := EvalJS[[]string](t, ctx, `[...document.querySelector('#bx-text').children].map(d =>
-		d.attributes.length === 0 && d.childNodes.length === 1 && d.firstChild.nodeType === 3 ? d.textContent : '!not plain')`)
-	for i, p := range all {
-		if texts[i] != p {
-			t.Errorf("text mode, payload %d: got %q, want %q", i, texts[i], p)
-		}
-	}
-	for _, c := range []struct{ sel, wrapper string }{{"#bx-text", "DIV"}, {"#bx-html", "DIV"}, {"#bx-tmpl", ""}, {"#bx-table", ""}} {
-		if bad := EvalJS[[]string](t, ctx, auditJS+`(`+jsLiteral(t, c.sel)+`, `+jsLiteral(t, c.wrapper)+`)`); len(bad) > 0 {
-			t.Errorf("%s holds what the allow-list forbids: %q", c.sel, bad)
-		}
-	}
+	checkTextMode(t, ctx, "#bx-text", all)
+	auditContainers(t, ctx, "#bx-text:DIV", "#bx-html:DIV", "#bx-tmpl:", "#bx-table:")
 	// A bare container (no safe wrapper in a table) keeps max nodes.
 	if got := EvalJS[int](t, ctx, `document.querySelector('#bx-table').childNodes.length`); got > 5 {
 		t.Errorf("#bx-table holds %d nodes, want at most 5", got)

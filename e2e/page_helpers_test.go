@@ -155,3 +155,34 @@ func addContainers(t *testing.T, ctx context.Context, idTags ...string) {
 		return true;
 	})()`)
 }
+
+// checkTextMode asserts that the text-mode container sel holds, in order,
+// one plain div per payload (no attributes, one text node holding the
+// payload verbatim).
+func checkTextMode(t *testing.T, ctx context.Context, sel string, payloads []string) {
+	t.Helper()
+	texts := EvalJS[[]string](t, ctx, `[...document.querySelector(`+jsLiteral(t, sel)+`).children].map(d =>
+		d.tagName === 'DIV' && d.attributes.length === 0 && d.childNodes.length === 1 && d.firstChild.nodeType === 3
+			? d.textContent : '!not a plain wrapper with one text node: ' + d.tagName)`)
+	if len(texts) != len(payloads) {
+		t.Fatalf("%s holds %d elements, want %d", sel, len(texts), len(payloads))
+	}
+	for i, p := range payloads {
+		if texts[i] != p {
+			t.Errorf("text mode, payload %d: got %q, want %q", i, texts[i], p)
+		}
+	}
+}
+
+// auditContainers runs auditJS on each "selector:wrapper" (wrapper the
+// tag each event is wrapped in, "" for bare nodes): nothing outside the
+// allow-list may be there.
+func auditContainers(t *testing.T, ctx context.Context, selWrappers ...string) {
+	t.Helper()
+	for _, sw := range selWrappers {
+		sel, wrapper, _ := strings.Cut(sw, ":")
+		if bad := EvalJS[[]string](t, ctx, auditJS+`(`+jsLiteral(t, sel)+`, `+jsLiteral(t, wrapper)+`)`); len(bad) > 0 {
+			t.Errorf("%s holds what the allow-list forbids: %q", sel, bad)
+		}
+	}
+}
